@@ -1,0 +1,3 @@
+from segbench.cli.main import main
+
+main()

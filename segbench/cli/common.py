@@ -1,0 +1,83 @@
+"""Shared CLI plumbing: error boundary, output formats, atomic result writing."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from segbench.errors import SegbenchError
+
+STATE = {"debug": False}
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    markdown = "markdown"
+    latex = "latex"
+    csv = "csv"
+    json = "json"
+
+
+def print_error(message: str) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}")
+
+
+@contextlib.contextmanager
+def cli_errors():
+    """Turn SegbenchError into a one-line red message and its exit code (2; 1 for regressions)."""
+    try:
+        yield
+    except SegbenchError as exc:
+        if STATE["debug"]:
+            raise
+        print_error(str(exc))
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        print_error("interrupted; nothing was written")
+        raise typer.Exit(130) from None
+
+
+def parse_ignore_index(text: str) -> int | None:
+    from segbench.errors import InputError
+
+    if text.strip().lower() in ("none", ""):
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"--ignore-index {text!r}: expected an integer label value or 'none'") from None
+    return value
+
+
+def emit(record: dict, tables, fmt: OutputFormat | str, json_path: Path | None = None) -> None:
+    """Write ``record`` to ``json_path`` (atomically) and print the result in ``fmt`` to stdout."""
+    from segbench.record import write_record
+    from segbench.report.tables import render, render_json, rich_tables
+
+    fmt = OutputFormat(fmt)
+    if json_path is not None:
+        write_record(json_path, record)
+    if fmt is OutputFormat.json:
+        sys.stdout.write(render_json(record))
+    elif fmt is OutputFormat.table:
+        from rich.console import Console
+
+        console = Console()
+        for t in rich_tables(tables):
+            console.print(t)
+    else:
+        sys.stdout.write(render(tables, fmt.value))
+
+
+def info(message: str) -> None:
+    """A dim note on stderr (never mixed into machine-readable stdout)."""
+    from rich.console import Console
+
+    Console(stderr=True, soft_wrap=True).print(f"[dim]{message}[/]")

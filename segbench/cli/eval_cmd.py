@@ -1,0 +1,57 @@
+"""``segbench eval semantic|instance|panoptic``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from segbench.cli.common import OutputFormat, cli_errors, emit, info, parse_ignore_index
+
+app = typer.Typer(help="Evaluate predictions against ground truth.", no_args_is_help=True)
+
+
+@app.command("semantic")
+def semantic(
+    gt: Path = typer.Option(..., "--gt", help="Ground-truth folder of label maps (PNG or .npy), searched recursively."),
+    pred: Path = typer.Option(..., "--pred", help="Prediction folder, matched to --gt by relative path without extension."),
+    num_classes: int = typer.Option(..., "--num-classes", help="Number of classes N; labels are 0..N-1."),
+    ignore_index: str = typer.Option("255", "--ignore-index", help="GT label to ignore (any value in the file's range) or 'none'."),
+    class_names: Optional[Path] = typer.Option(None, "--class-names", help="Class names: .txt (one per line) or .json."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result record here (atomically)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format on stdout."),
+    per_image: Optional[Path] = typer.Option(None, "--per-image", help="Write per-image metrics to this CSV."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Worker threads (0 = all cores)."),
+    convention: str = typer.Option("default", "--convention", help="default | detectron2 (see docs/metrics.md)."),
+    gt_suffix: str = typer.Option("", "--gt-suffix", help="Naming suffix to strip from GT names, e.g. _gtFine_labelIds."),
+    pred_suffix: str = typer.Option("", "--pred-suffix", help="Naming suffix to strip from prediction names."),
+    allow_missing: bool = typer.Option(False, "--allow-missing", help="Count GT files without prediction as fully wrong."),
+    dataset_name: Optional[str] = typer.Option(None, "--dataset-name", help="Dataset label stored in the record."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model label stored in the record."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Pixel accuracy, mean accuracy, mIoU, fwIoU (FCN paper) and Dice on label-map folders."""
+    with cli_errors():
+        from segbench.api import evaluate_semantic, semantic_record, write_per_image_csv
+        from segbench.report.records import record_tables
+
+        ignore = parse_ignore_index(ignore_index)
+        evaluation = evaluate_semantic(
+            gt, pred, num_classes, ignore, gt_suffix=gt_suffix, pred_suffix=pred_suffix,
+            allow_missing=allow_missing, jobs=jobs, quiet=quiet, convention=convention,
+        )
+        names = None
+        if class_names is not None:
+            from segbench.datasets.classnames import load_class_names
+
+            names = load_class_names(class_names, num_classes)
+        record = semantic_record(evaluation, convention=convention, class_names=names,
+                                 dataset=dataset_name or str(gt), model=model, ignore_index=ignore)
+        if per_image is not None:
+            write_per_image_csv(per_image, evaluation.stats, convention)
+        if evaluation.missing:
+            info(f"{len(evaluation.missing)} ground-truth files had no prediction and count as fully wrong")
+        if evaluation.extra:
+            info(f"{len(evaluation.extra)} prediction files have no ground truth and were not evaluated")
+        emit(record, record_tables(record), fmt, json_out)

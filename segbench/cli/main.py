@@ -1,0 +1,52 @@
+"""``segbench`` entry point. Subcommand modules are imported here; heavy libraries (numpy,
+numba, pandas, torch) are imported inside the commands, so ``segbench --help`` starts fast."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from segbench import __version__
+from segbench.cli import common
+
+app = typer.Typer(
+    name="segbench",
+    help="Benchmark image-segmentation models: exact, fast evaluation; paper-style tables; leaderboards.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"segbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
+                                           help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+) -> None:
+    common.STATE["debug"] = debug
+
+
+def _register() -> None:
+    from segbench.cli import eval_cmd, synth_cmd
+
+    app.add_typer(eval_cmd.app, name="eval")
+    synth_cmd.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Dataset adapters and file readers (numpy only; torch-facing views live in ``datasets/torch*``)."""

@@ -1,0 +1,130 @@
+"""Label-map readers: PNG (8-bit L, 16-bit I;16, palette P) and ``.npy`` -> 2-D integer arrays.
+
+Palette PNGs yield their palette indices (the labels, as in Pascal VOC), never colours. RGB(A)
+and grey+alpha PNGs are refused with a hint: colour-coded predictions are converted by a dataset
+adapter's colour table, not guessed here. Decoding uses OpenCV for 8/16-bit greyscale PNGs (it
+measured faster than Pillow here, see benchmarks/) and Pillow for palette and low-bit-depth PNGs;
+both release the GIL, so threads decode in parallel.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from segbench.errors import FormatError
+
+LABEL_EXTENSIONS = (".png", ".npy")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_COLOR_TYPES = {0: "greyscale", 2: "RGB", 3: "palette", 4: "greyscale+alpha", 6: "RGBA"}
+
+
+def png_header(path: str | os.PathLike) -> tuple[int, int, int, int]:
+    """``(width, height, bit_depth, color_type)`` from a PNG's IHDR chunk."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(29)
+    except FileNotFoundError:
+        raise FormatError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read ({exc.strerror})") from None
+    if len(head) < 29 or head[:8] != _PNG_SIGNATURE or head[12:16] != b"IHDR":
+        raise FormatError(f"{path}: not a PNG file (bad signature or header)")
+    width, height, bit_depth, color_type = struct.unpack(">IIBB", head[16:26])
+    return width, height, bit_depth, color_type
+
+
+def _decode_opencv(path: Path) -> np.ndarray | None:
+    import cv2
+
+    return cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+
+
+def _decode_pillow(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.load()
+            if im.mode in ("1",):
+                im = im.convert("L")
+            return np.asarray(im)
+    except OSError as exc:
+        raise FormatError(f"{path}: unreadable or truncated PNG ({exc})") from None
+
+
+def read_label_png(path: str | os.PathLike, decoder: str = "auto") -> np.ndarray:
+    """Decode a single-channel label PNG to a 2-D uint8/uint16 array of labels."""
+    path = Path(path)
+    width, height, bit_depth, color_type = png_header(path)
+    if color_type in (2, 4, 6):
+        raise FormatError(
+            f"{path}: is a {_COLOR_TYPES[color_type]} PNG, expected a single-channel label map "
+            f"(8-bit L, 16-bit I;16 or palette P); convert it, e.g. with "
+            f"Image.open(f).convert('L'), or pass --dataset with a colour table"
+        )
+    if color_type not in (0, 3):
+        raise FormatError(f"{path}: PNG colour type {color_type} is not valid")
+    use_opencv = decoder == "opencv" or (decoder == "auto" and color_type == 0 and bit_depth in (8, 16))
+    array = None
+    if use_opencv and color_type == 0:
+        array = _decode_opencv(path)
+        if array is None:
+            # OpenCV only says None: let Pillow name what is wrong (truncated, corrupt ...).
+            array = _decode_pillow(path)
+    else:
+        array = _decode_pillow(path)
+    if array.ndim != 2 or array.shape != (height, width):
+        raise FormatError(f"{path}: decoded to shape {array.shape}, expected a {height}x{width} label map")
+    if array.dtype == np.int32:  # Pillow's mode I for 16-bit images on some versions
+        array = array.astype(np.uint16 if bit_depth == 16 else np.int64)
+    return array
+
+
+def read_label_npy(path: str | os.PathLike) -> np.ndarray:
+    path = Path(path)
+    try:
+        array = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise FormatError(f"{path}: no such file") from None
+    except (OSError, ValueError, EOFError) as exc:
+        raise FormatError(f"{path}: unreadable .npy file ({exc})") from None
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim != 2:
+        raise FormatError(f"{path}: array of shape {array.shape}, expected a 2-D label map (H, W)")
+    if array.dtype.kind not in "ui":
+        if array.dtype.kind == "b":
+            return array.astype(np.uint8)
+        raise FormatError(f"{path}: dtype {array.dtype}, expected integer class labels")
+    return array
+
+
+def read_label_map(path: str | os.PathLike, decoder: str = "auto") -> np.ndarray:
+    """Read a label map from ``.png`` or ``.npy`` (by extension)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".png":
+        return read_label_png(path, decoder)
+    if suffix == ".npy":
+        return read_label_npy(path)
+    raise FormatError(f"{path}: unsupported label-map extension {suffix!r}; expected .png or .npy")
+
+
+def read_rgb_png(path: str | os.PathLike) -> np.ndarray:
+    """Decode a PNG to an ``(H, W, 3)`` uint8 RGB array (colour-coded maps, panoptic id maps)."""
+    from PIL import Image
+
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            im.load()
+            if im.mode != "RGB":
+                im = im.convert("RGB")
+            return np.asarray(im)
+    except FileNotFoundError:
+        raise FormatError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise FormatError(f"{path}: unreadable or truncated image ({exc})") from None

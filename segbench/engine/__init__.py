@@ -1,0 +1,1 @@
+"""Evaluation loops over datasets (threads over images, progress) and the training runner."""

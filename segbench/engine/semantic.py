@@ -1,0 +1,125 @@
+"""Evaluate semantic-segmentation prediction folders against ground-truth folders.
+
+Streaming: each worker thread decodes one GT/prediction pair, counts its confusion matrix with
+the Numba kernel (GIL released) and hands back only the small matrix; images never accumulate.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from segbench.datasets.pairing import pair_folders
+from segbench.datasets.readers import read_label_map
+from segbench.engine.parallel import ordered_map
+from segbench.engine.progress import make_progress
+from segbench.errors import InputError, LabelRangeError, ShapeMismatchError
+from segbench.kernels.confusion import confusion_matrix_update
+from segbench.metrics.semantic import SemanticStats
+
+
+@dataclass
+class SemanticEvaluation:
+    stats: SemanticStats
+    seconds: float
+    missing: list[str]
+    extra: list[str]
+
+
+def check_num_classes(num_classes: int) -> None:
+    if num_classes < 1:
+        raise InputError(f"--num-classes {num_classes}: expected at least 1 class")
+
+
+def check_ignore_index(ignore_index: int | None, num_classes: int) -> None:
+    if ignore_index is not None and not (0 <= ignore_index <= 65535):
+        raise InputError(f"--ignore-index {ignore_index}: expected a label value in 0..65535 or 'none'")
+
+
+def image_confusion(
+    gt: np.ndarray,
+    pred: np.ndarray,
+    num_classes: int,
+    ignore_index: int | None,
+    gt_path: os.PathLike | str = "<gt>",
+    pred_path: os.PathLike | str = "<pred>",
+) -> np.ndarray:
+    """One image's confusion matrix (rows = GT) with the checks that name file and value."""
+    if gt.shape != pred.shape:
+        raise ShapeMismatchError(
+            f"{pred_path}: prediction is {_hw(pred)} but ground truth {gt_path} is {_hw(gt)}; expected the same size"
+        )
+    cm = np.zeros((num_classes, num_classes), dtype=np.int64)
+    bad = confusion_matrix_update(gt, pred, num_classes, ignore_index, cm)
+    if bad >= 0:
+        y, x = np.unravel_index(bad, gt.shape)
+        g = int(gt.reshape(-1)[bad])
+        if g < 0 or g >= num_classes:
+            ign = "none" if ignore_index is None else ignore_index
+            raise LabelRangeError(
+                f"{gt_path}: ground-truth label {g} at (row {y}, col {x}) is outside [0, {num_classes}) "
+                f"and is not the ignore index ({ign})"
+            )
+        p = int(pred.reshape(-1)[bad])
+        raise LabelRangeError(
+            f"{pred_path}: predicted label {p} at (row {y}, col {x}) is outside [0, {num_classes}) "
+            f"on a non-ignored pixel (ground truth {g})"
+        )
+    return cm
+
+
+def _hw(a: np.ndarray) -> str:
+    return "x".join(str(s) for s in a.shape)
+
+
+def missed_counts(gt: np.ndarray, num_classes: int, ignore_index: int | None, gt_path) -> np.ndarray:
+    """GT class counts of an image with no prediction (every valid pixel a miss)."""
+    flat = gt.reshape(-1).astype(np.int64)
+    if ignore_index is not None:
+        flat = flat[flat != ignore_index]
+    bad = (flat < 0) | (flat >= num_classes)
+    if bad.any():
+        raise LabelRangeError(
+            f"{gt_path}: ground-truth label {int(flat[bad][0])} is outside [0, {num_classes}) and is not the ignore index"
+        )
+    return np.bincount(flat, minlength=num_classes).astype(np.int64)
+
+
+def evaluate_semantic_folders(
+    gt_dir: str | os.PathLike,
+    pred_dir: str | os.PathLike,
+    num_classes: int,
+    ignore_index: int | None = 255,
+    *,
+    gt_suffix: str = "",
+    pred_suffix: str = "",
+    allow_missing: bool = False,
+    jobs: int | None = None,
+    quiet: bool = True,
+    decoder: str = "auto",
+) -> SemanticEvaluation:
+    """Pool the confusion matrix over all GT/prediction pairs (see ``metrics.semantic``)."""
+    check_num_classes(num_classes)
+    check_ignore_index(ignore_index, num_classes)
+    start = time.perf_counter()
+    pairing = pair_folders(gt_dir, pred_dir, gt_suffix, pred_suffix, allow_missing)
+
+    def work(pair: tuple[str, Path, Path | None]):
+        key, gt_path, pred_path = pair
+        gt = read_label_map(gt_path, decoder)
+        if pred_path is None:
+            return key, None, missed_counts(gt, num_classes, ignore_index, gt_path)
+        pred = read_label_map(pred_path, decoder)
+        return key, image_confusion(gt, pred, num_classes, ignore_index, gt_path, pred_path), None
+
+    stats = SemanticStats(num_classes)
+    zeros = np.zeros((num_classes, num_classes), np.int64)
+    with make_progress("Evaluating", len(pairing.pairs), quiet) as bar:
+        for key, cm, missed in ordered_map(work, pairing.pairs, jobs):
+            stats.add_image(key, zeros if cm is None else cm, missed)
+            bar.advance()
+    return SemanticEvaluation(stats, time.perf_counter() - start, pairing.missing, pairing.extra)

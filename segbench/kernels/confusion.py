@@ -1,0 +1,167 @@
+"""Confusion-matrix kernels for semantic segmentation.
+
+Convention: ``cm[g, p]`` counts pixels whose ground truth is class ``g`` and whose prediction is
+class ``p`` (rows = ground truth, columns = prediction), over pixels whose ground truth is not the
+ignore index::
+
+    cm[g, p] = #{ i : gt[i] == g, pred[i] == p, gt[i] != ignore }
+
+A pixel whose ground truth lies outside ``[0, n)`` and is not the ignore index, or a non-ignored
+pixel whose prediction lies outside ``[0, n)``, is invalid: the kernels never write out of bounds
+and report the first such pixel (flat index) so the caller can raise a clear error.
+
+Two kernels, chosen by dtype:
+
+- ``uint8`` label maps (the common case): a plain joint histogram over all ``256 x 256`` value
+  pairs, with no branch and no bounds logic in the hot loop, spread over 4 interleaved uint32
+  sub-histograms so that runs of identical pixels do not serialise on one counter. Validation
+  and folding into the ``n x n`` matrix happen once per image on the 65,536 bins.
+- anything else (uint16, int32, int64 ...): values are clamped to ``n`` (row ``n`` also collects
+  ignored pixels) into ``(n+1)^2`` bins, and an OR-reduction flags invalid pixels without a
+  branch.
+
+Sub-histograms are uint32, exact for images of fewer than 2^32 pixels (checked); the matrix
+they are folded into is int64.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from numba import njit
+
+_MAX_PIXELS = 2**32 - 1
+_scratch = threading.local()
+
+
+@njit(cache=True, nogil=True)
+def _joint_histogram_u8(gt, pred, hist):
+    """hist[lane, (g << 8) | p] += 1 over all pixels; 4 lanes interleaved."""
+    size = gt.size
+    stop = size - size % 4
+    i = 0
+    while i < stop:
+        hist[0, (np.int32(gt[i]) << 8) | np.int32(pred[i])] += 1
+        hist[1, (np.int32(gt[i + 1]) << 8) | np.int32(pred[i + 1])] += 1
+        hist[2, (np.int32(gt[i + 2]) << 8) | np.int32(pred[i + 2])] += 1
+        hist[3, (np.int32(gt[i + 3]) << 8) | np.int32(pred[i + 3])] += 1
+        i += 4
+    while i < size:
+        hist[0, (np.int32(gt[i]) << 8) | np.int32(pred[i])] += 1
+        i += 1
+
+
+@njit(cache=True, nogil=True)
+def _fold_u8(hist, n, ignore, has_ignore, cm):
+    """Fold the 256x256 joint histogram into cm; returns False (cm untouched) if any bin is invalid."""
+    for g in range(256):
+        if has_ignore and g == ignore:
+            continue
+        for p in range(256):
+            if g >= n or p >= n:
+                if hist[0, g * 256 + p] + hist[1, g * 256 + p] + hist[2, g * 256 + p] + hist[3, g * 256 + p]:
+                    return False
+    for g in range(min(n, 256)):
+        if has_ignore and g == ignore:
+            continue
+        for p in range(min(n, 256)):
+            k = g * 256 + p
+            cm[g, p] += np.int64(hist[0, k]) + np.int64(hist[1, k]) + np.int64(hist[2, k]) + np.int64(hist[3, k])
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _clamped_histogram(gt, pred, n, ignore, has_ignore, hist):
+    """hist[gi * (n+1) + pi] += 1 with values clamped to n (ignored GT -> row n); True if invalid."""
+    un = np.uint64(n)
+    n1 = un + np.uint64(1)
+    uign = np.uint64(ignore)
+    bad = False
+    for i in range(gt.size):
+        g = np.uint64(gt[i])
+        p = np.uint64(pred[i])
+        ign = has_ignore and g == uign
+        bad |= (not ign) and (g >= un or p >= un)
+        gi = un if ign else min(g, un)
+        hist[gi * n1 + min(p, un)] += 1
+    return bad
+
+
+@njit(cache=True, nogil=True)
+def _fold_clamped(hist, n, cm):
+    n1 = n + 1
+    for g in range(n):
+        for p in range(n):
+            cm[g, p] += hist[g * n1 + p]
+
+
+@njit(cache=True, nogil=True)
+def _first_invalid(gt, pred, n, ignore, has_ignore):
+    """Flat index of the first invalid pixel, or -1 (signed comparison, any integer dtype)."""
+    for i in range(gt.size):
+        g = np.int64(gt[i])
+        if has_ignore and g == ignore:
+            continue
+        p = np.int64(pred[i])
+        if g < 0 or g >= n or p < 0 or p >= n:
+            return i
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _add_checked(gt, pred, n, ignore, has_ignore, cm):
+    """Signed fallback (negative ignore values): validate, then count."""
+    bad = _first_invalid(gt, pred, n, ignore, has_ignore)
+    if bad >= 0:
+        return bad
+    for i in range(gt.size):
+        g = np.int64(gt[i])
+        if has_ignore and g == ignore:
+            continue
+        cm[g, np.int64(pred[i])] += 1
+    return -1
+
+
+def _u8_scratch() -> np.ndarray:
+    hist = getattr(_scratch, "hist", None)
+    if hist is None:
+        hist = _scratch.hist = np.zeros((4, 65536), dtype=np.uint32)
+    else:
+        hist.fill(0)
+    return hist
+
+
+def confusion_matrix_update(
+    gt: np.ndarray, pred: np.ndarray, num_classes: int, ignore_index: int | None, cm: np.ndarray
+) -> int:
+    """Add one image's counts into ``cm`` (int64, ``(n, n)``, rows = GT, columns = prediction).
+
+    ``gt`` and ``pred`` must have the same number of elements and integer dtypes. Returns ``-1``
+    on success, else the flat index of the first invalid pixel; ``cm`` is then left unchanged.
+    Releases the GIL, so threads over images run in parallel.
+    """
+    g = np.ascontiguousarray(gt).reshape(-1)
+    p = np.ascontiguousarray(pred).reshape(-1)
+    if g.size != p.size:
+        raise ValueError(f"gt has {g.size} pixels but pred has {p.size}")
+    if g.dtype.kind not in "ui" or p.dtype.kind not in "ui":
+        raise TypeError(f"label maps must be integer arrays, got {g.dtype} and {p.dtype}")
+    n = int(num_classes)
+    has_ignore = ignore_index is not None
+    ignore = int(ignore_index) if has_ignore else 0
+    if g.size > _MAX_PIXELS:
+        return int(_add_checked(g, p, n, ignore, has_ignore, cm))
+    if g.dtype == np.uint8 and p.dtype == np.uint8 and 0 <= ignore:
+        hist = _u8_scratch()
+        _joint_histogram_u8(g, p, hist)
+        if _fold_u8(hist, n, ignore, has_ignore, cm):
+            return -1
+        return int(_first_invalid(g, p, n, ignore, has_ignore))
+    if has_ignore and ignore < 0:
+        return int(_add_checked(g, p, n, ignore, has_ignore, cm))
+    hist = np.zeros((n + 1) * (n + 1), dtype=np.uint32)
+    if _clamped_histogram(g, p, n, ignore, has_ignore, hist):
+        return int(_first_invalid(g, p, n, ignore, has_ignore))
+    _fold_clamped(hist, n, cm)
+    return -1

@@ -1,0 +1,1 @@
+"""Metric definitions: mergeable sufficient statistics and ``compute()``; ratios only in compute."""

@@ -1,0 +1,1 @@
+"""Result records -> tables (pandas) -> rich / Markdown / LaTeX / CSV / JSON; plots."""

@@ -1,0 +1,82 @@
+"""Turn result records into paper-style tables (summary row + per-class table).
+
+Column choices follow the papers: the FCN paper's Table 2 for semantic segmentation (pixel acc.,
+mean acc., mean IU, f.w. IU), the Mask R-CNN paper for COCO mask AP, the Panoptic FPN paper for
+PQ. Metrics a record carries beyond these (e.g. Cityscapes iIoU) are appended.
+"""
+
+from __future__ import annotations
+
+from segbench.report.tables import Table
+
+SUMMARY_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "semantic": [
+        ("pixel_acc", "pixel acc."),
+        ("mean_acc", "mean acc."),
+        ("miou", "mean IU"),
+        ("fwiou", "f.w. IU"),
+        ("mdice", "mean Dice"),
+    ],
+    "instance": [
+        ("AP", "AP"), ("AP50", "AP50"), ("AP75", "AP75"), ("APs", "APS"), ("APm", "APM"), ("APl", "APL"),
+    ],
+    "panoptic": [
+        ("PQ", "PQ"), ("SQ", "SQ"), ("RQ", "RQ"), ("PQ_th", "PQ^Th"), ("SQ_th", "SQ^Th"), ("RQ_th", "RQ^Th"),
+        ("PQ_st", "PQ^St"), ("SQ_st", "SQ^St"), ("RQ_st", "RQ^St"),
+    ],
+}
+
+# (key, header, kind) of the per-class table.
+PER_CLASS_COLUMNS: dict[str, list[tuple[str, str, str]]] = {
+    "semantic": [("iou", "IoU", "percent"), ("acc", "Acc", "percent"), ("dice", "Dice", "percent")],
+    "instance": [("AP", "AP", "percent"), ("AP50", "AP50", "percent"), ("AP75", "AP75", "percent")],
+    "panoptic": [
+        ("PQ", "PQ", "percent"), ("SQ", "SQ", "percent"), ("RQ", "RQ", "percent"),
+        ("tp", "TP", "int"), ("fp", "FP", "int"), ("fn", "FN", "int"),
+    ],
+}
+
+COUNT_METRICS = {"num_images"}
+
+
+def summary_columns(task: str, metrics: dict) -> list[tuple[str, str]]:
+    cols = list(SUMMARY_COLUMNS.get(task, []))
+    known = {k for k, _ in cols}
+    cols += [(k, k) for k, v in metrics.items() if k not in known and (v is None or isinstance(v, (int, float)))]
+    return [(k, h) for k, h in cols if k in metrics]
+
+
+def summary_table(record: dict, label: str | None = None) -> Table:
+    metrics = record["metrics"]
+    cols = summary_columns(record["task"], metrics)
+    title = {"semantic": "Semantic segmentation", "instance": "Instance segmentation (COCO mask AP)",
+             "panoptic": "Panoptic segmentation"}.get(record["task"], record["task"])
+    name = label or record.get("model") or record.get("dataset") or "result"
+    return Table(
+        title=title,
+        columns=[""] + [h for _, h in cols],
+        kinds=["label"] + ["percent"] * len(cols),
+        rows=[[name] + [metrics.get(k) for k, _ in cols]],
+    )
+
+
+def per_class_table(record: dict) -> Table | None:
+    rows = record.get("per_class") or []
+    if not rows:
+        return None
+    spec = [c for c in PER_CLASS_COLUMNS.get(record["task"], []) if any(c[0] in r for r in rows)]
+    return Table(
+        title="Per class",
+        columns=["id", "class"] + [h for _, h, _ in spec],
+        kinds=["int", "label"] + [kind for _, _, kind in spec],
+        rows=[[r.get("id"), r.get("name") or str(r.get("id"))] + [r.get(k) for k, _, _ in spec] for r in rows],
+    )
+
+
+def record_tables(record: dict, per_class: bool = True) -> list[Table]:
+    tables = [summary_table(record)]
+    if per_class:
+        pc = per_class_table(record)
+        if pc is not None:
+            tables.append(pc)
+    return tables

@@ -1,0 +1,205 @@
+"""Paper-style tables and their renderers.
+
+A :class:`Table` is a titled grid whose columns have a kind: ``label`` (text), ``percent``
+(a fraction shown as a percentage with one decimal, like the papers), ``int`` or ``float``.
+Missing values (None/NaN) show as ``-``. Cells in ``bold`` are emphasised (the best value of a
+column in comparisons). Renderers are registered by name in :data:`RENDERERS`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from segbench.registry import Registry
+
+RENDERERS: Registry[Callable[[list["Table"]], str]] = Registry("output format")
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    kinds: list[str]
+    rows: list[list[Any]]
+    bold: set[tuple[int, int]] = field(default_factory=set)
+    caption: str | None = None
+
+    def cell(self, r: int, c: int, percent_sign: bool = False) -> str:
+        return format_value(self.rows[r][c], self.kinds[c], percent_sign)
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=self.columns)
+
+
+def is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_value(value: Any, kind: str, percent_sign: bool = False) -> str:
+    if is_missing(value):
+        return "-"
+    if kind == "percent":
+        return f"{100.0 * float(value):.1f}" + ("%" if percent_sign else "")
+    if kind == "int":
+        return str(int(value))
+    if kind == "float":
+        return f"{float(value):.4g}"
+    if kind == "signed_percent":
+        return f"{100.0 * float(value):+.1f}"
+    return str(value)
+
+
+def mark_best(table: Table, columns: list[int] | None = None, lower_is_better: set[int] = frozenset()) -> Table:
+    """Bold the best value of each numeric column (ties all bold), as papers do."""
+    cols = columns if columns is not None else [i for i, k in enumerate(table.kinds) if k in ("percent", "float")]
+    for c in cols:
+        values = [(r, row[c]) for r, row in enumerate(table.rows) if not is_missing(row[c])]
+        if len(values) < 2:
+            continue
+        pick = min if c in lower_is_better else max
+        best = pick(v for _, v in values)
+        table.bold.update((r, c) for r, v in values if v == best)
+    return table
+
+
+# ---------------------------------------------------------------- renderers
+
+
+@RENDERERS.register("markdown")
+def render_markdown(tables: list[Table]) -> str:
+    out = []
+    for t in tables:
+        if t.title:
+            out.append(f"**{t.title}**\n")
+        out.append("| " + " | ".join(t.columns) + " |")
+        out.append("| " + " | ".join("---" if k == "label" else "---:" for k in t.kinds) + " |")
+        for r, row in enumerate(t.rows):
+            cells = []
+            for c in range(len(row)):
+                text = t.cell(r, c).replace("|", "\\|")
+                cells.append(f"**{text}**" if (r, c) in t.bold else text)
+            out.append("| " + " | ".join(cells) + " |")
+        if t.caption:
+            out.append(f"\n{t.caption}")
+        out.append("")
+    return "\n".join(out)
+
+
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+    "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in str(text))
+
+
+@RENDERERS.register("latex")
+def render_latex(tables: list[Table]) -> str:
+    """booktabs tables (``\\usepackage{booktabs}``), one ``table`` float each."""
+    out = []
+    for t in tables:
+        spec = "".join("l" if k == "label" else "r" for k in t.kinds)
+        out.append(r"\begin{table}[t]")
+        out.append(r"\centering")
+        if t.caption or t.title:
+            out.append(r"\caption{" + latex_escape(t.caption or t.title) + "}")
+        out.append(r"\begin{tabular}{" + spec + "}")
+        out.append(r"\toprule")
+        out.append(" & ".join(latex_escape(c) for c in t.columns) + r" \\")
+        out.append(r"\midrule")
+        for r, row in enumerate(t.rows):
+            cells = []
+            for c in range(len(row)):
+                text = latex_escape(t.cell(r, c))
+                cells.append(r"\textbf{" + text + "}" if (r, c) in t.bold else text)
+            out.append(" & ".join(cells) + r" \\")
+        out.append(r"\bottomrule")
+        out.append(r"\end{tabular}")
+        out.append(r"\end{table}")
+        out.append("")
+    return "\n".join(out)
+
+
+@RENDERERS.register("csv")
+def render_csv(tables: list[Table]) -> str:
+    """CSV with raw values (fractions, not percentages); tables separated by a blank line."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for i, t in enumerate(tables):
+        if i:
+            buf.write("\n")
+        writer.writerow(t.columns)
+        for row in t.rows:
+            writer.writerow(["" if is_missing(v) else v for v in row])
+    return buf.getvalue()
+
+
+@RENDERERS.register("html")
+def render_html(tables: list[Table]) -> str:
+    import html
+
+    out = []
+    for t in tables:
+        out.append("<table>")
+        if t.caption or t.title:
+            out.append(f"<caption>{html.escape(t.caption or t.title)}</caption>")
+        out.append("<thead><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in t.columns) + "</tr></thead>")
+        out.append("<tbody>")
+        for r, row in enumerate(t.rows):
+            cells = []
+            for c in range(len(row)):
+                text = html.escape(t.cell(r, c))
+                cells.append(f"<td><b>{text}</b></td>" if (r, c) in t.bold else f"<td>{text}</td>")
+            out.append("<tr>" + "".join(cells) + "</tr>")
+        out.append("</tbody></table>")
+    return "\n".join(out) + "\n"
+
+
+def rich_tables(tables: list[Table]):
+    """rich.table.Table objects for terminal output."""
+    from rich.table import Table as RichTable
+
+    result = []
+    for t in tables:
+        rt = RichTable(title=t.title or None, caption=t.caption)
+        for name, kind in zip(t.columns, t.kinds):
+            rt.add_column(name, justify="left" if kind == "label" else "right")
+        for r, row in enumerate(t.rows):
+            cells = []
+            for c in range(len(row)):
+                text = t.cell(r, c)
+                if t.kinds[c] == "signed_percent" and not is_missing(row[c]):
+                    color = "green" if row[c] > 0 else "red" if row[c] < 0 else ""
+                    text = f"[{color}]{text}[/]" if color else text
+                cells.append(f"[bold]{text}[/bold]" if (r, c) in t.bold else text)
+            rt.add_row(*cells)
+        result.append(rt)
+    return result
+
+
+@RENDERERS.register("table")
+def render_table_text(tables: list[Table]) -> str:
+    """Plain-text rendering of the rich tables (what the terminal shows, without colour)."""
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=200, color_system=None, force_terminal=False)
+    for rt in rich_tables(tables):
+        console.print(rt)
+    return console.file.getvalue()
+
+
+def render(tables: list[Table], fmt: str) -> str:
+    return RENDERERS.get(fmt)(tables)
+
+
+def render_json(record: dict) -> str:
+    return json.dumps(record, indent=2, allow_nan=False) + "\n"
