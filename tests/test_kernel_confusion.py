@@ -153,3 +153,20 @@ def test_image_order_does_not_matter(data, random):
         return out
 
     np.testing.assert_array_equal(total(images), total(shuffled))
+
+
+@pytest.mark.parametrize("offset", range(8))
+def test_runs_and_misaligned_views(offset, rng):
+    """Piecewise-constant maps (the word-at-a-time run path) at every byte alignment."""
+    for _ in range(20):
+        n = int(rng.integers(1, 30))
+        size = int(rng.integers(1, 400))
+        g = np.repeat(rng.integers(0, n, size), int(rng.integers(1, 20)))[: size + offset].astype(np.uint8)[offset:]
+        p = np.repeat(rng.integers(0, n, size), int(rng.integers(1, 20)))[: size + offset].astype(np.uint8)[offset:]
+        m = min(g.size, p.size)
+        g, p = g[:m], p[:m]
+        g[rng.random(m) < 0.05] = 255
+        cm, bad = run_kernel(g, p, n, 255)
+        ref, ref_bad = confusion_matrix_reference(g, p, n, 255)
+        assert bad == ref_bad == -1
+        np.testing.assert_array_equal(cm, ref)
