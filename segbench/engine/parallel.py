@@ -1,6 +1,7 @@
 """Ordered, bounded parallel map over threads (the work must release the GIL to scale).
 
-At most ``2 * jobs`` items are in flight, so memory stays flat however many images there are.
+At most ``window`` (default ``2 * jobs``) items are in flight, so memory stays flat however many
+images there are.
 """
 
 from __future__ import annotations
@@ -21,22 +22,24 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def ordered_map(fn: Callable[[A], R], items: Iterable[A], jobs: int | None = None) -> Iterator[R]:
+def ordered_map(fn: Callable[[A], R], items: Iterable[A], jobs: int | None = None,
+                window: int | None = None) -> Iterator[R]:
     """Yield ``fn(item)`` in input order; exceptions propagate at the failing item's turn."""
     jobs = default_jobs() if not jobs or jobs < 1 else jobs
+    window = max(window or 2 * jobs, 1)
     if jobs == 1:
         for item in items:
             yield fn(item)
         return
-    window: deque = deque()
+    pending: deque = deque()
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="segbench") as pool:
         try:
             for item in items:
-                window.append(pool.submit(fn, item))
-                if len(window) >= 2 * jobs:
-                    yield window.popleft().result()
-            while window:
-                yield window.popleft().result()
+                pending.append(pool.submit(fn, item))
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
         finally:
-            for fut in window:
+            for fut in pending:
                 fut.cancel()
