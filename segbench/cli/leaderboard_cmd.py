@@ -117,7 +117,8 @@ def check(
                               model=model, source=str(result))
         for note in report.notes:
             info(note)
-        _print_tables([report.table()], fmt.value)
+        # all compared metrics when the check passes; only the regressions when it fails
+        _print_tables([report.table(only_regressions=not report.ok)], fmt.value)
         if not report.ok:
             worst = ", ".join(f"{c.metric} {'missing' if c.delta is None else f'{100 * c.delta:+.1f}'}"
                               for c in report.regressions)

@@ -118,7 +118,7 @@ def add_entry(entries: list[dict], entry: dict, *, replace: bool = False, board:
     """A new entry list with ``entry`` added; a duplicate ``(model, preset)`` needs ``replace``."""
     task = board_task(entries)
     if task is not None and task != entry["task"]:
-        raise InputError(f"board {board!r} holds {task} results; the result is a {entry['task']} result")
+        raise InputError(f"board {board!r} holds {task} results but the result's task is {entry['task']}")
     same = [i for i, e in enumerate(entries) if e["model"] == entry["model"] and e.get("preset") == entry.get("preset")]
     if same and not replace:
         preset = f" (preset {entry['preset']})" if entry.get("preset") else ""

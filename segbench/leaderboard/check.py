@@ -51,7 +51,7 @@ class CheckReport:
 
     def table(self, only_regressions: bool = False) -> Table:
         rows = [c for c in self.checks if c.regressed or not only_regressions]
-        title = (f"{self.board}: {self.model}" + (f" ({self.preset})" if self.preset else "")
+        title = (("Regressions on " if only_regressions else "") + f"{self.board}: {self.model}" + (f" ({self.preset})" if self.preset else "")
                  + f", tolerance {self.tolerance:g} pp")
         return Table(
             title=title,
@@ -76,7 +76,7 @@ def check_result(record: dict, entries: list[dict], *, board: str = "board", tol
     if task is None:
         raise InputError(f"board {board!r} is empty; add a baseline with 'segbench leaderboard add'")
     if record["task"] != task:
-        raise InputError(f"{source}: a {record['task']} result cannot be checked against board {board!r} of {task} results")
+        raise InputError(f"{source}: the result's task is {record['task']} but board {board!r} holds {task} results")
     name = model or record.get("model")
     if not name:
         raise InputError(f"{source}: the result has no 'model' name; pass --model NAME")

@@ -184,7 +184,11 @@ def compare(results: list[Result], *, metrics: list[str] | None = None, per_clas
         sort_hit = _match(sort, cols) if sort else None
         rs = _sort(rs, sort_hit[0] if sort_hit else None,
                    lambda r: _numeric(r.record["metrics"].get(sort_hit[0])) if sort_hit else None)
-        intervals = _intervals(rs, cols, ci, resamples, seed, notes) if ci is not None else None
+        intervals = None
+        if ci is not None and any(bootstrap.supports_bootstrap(r.record) for r in rs):
+            intervals = _intervals(rs, cols, ci, resamples, seed, notes)
+        elif ci is not None:
+            notes.append(f"no {ci:g}% intervals for the {task} table: its results carry no per-image statistics")
         base = baseline if baseline is not None and baseline.record["task"] == task else None
         if baseline is not None and base is None:
             notes.append(f"no {DELTA} for the {task} table: the baseline {baseline.label!r} is a {baseline.record['task']} result")
@@ -216,8 +220,6 @@ def compare(results: list[Result], *, metrics: list[str] | None = None, per_clas
         table = Table(title=title, columns=header, kinds=kinds, rows=rows,
                       caption=_caption(caption, title, len(groups) > 1))
         tables.append(mark_best(table, best_cols))
-    if ci is not None and not any(bootstrap.supports_bootstrap(r.record) for r in results):
-        notes.append("--ci: no result carries per-image statistics (semantic or panoptic stats.per_image); no intervals")
     return Comparison(tables, notes)
 
 

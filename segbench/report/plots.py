@@ -153,8 +153,7 @@ def plot_confusion(record: dict, out: str | os.PathLike, size: tuple[int, int] =
     # constrained layout clips the y label next to a fixed-aspect image; tight layout does not
     plt, fig = _figure(size, layout="tight")
     ax = fig.add_subplot()
-    cmap = plt.get_cmap("Blues").copy()
-    cmap.set_bad("#dddddd")
+    cmap = plt.get_cmap("Blues").with_extremes(bad="#dddddd")
     im = ax.imshow(np.ma.masked_invalid(100.0 * norm), cmap=cmap, vmin=0.0, vmax=100.0, interpolation="nearest")
     ax.set_xticks(np.arange(n), names, rotation=45 if n > 4 else 0, ha="right" if n > 4 else "center")
     ax.set_yticks(np.arange(n), names)

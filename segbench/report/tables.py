@@ -108,6 +108,17 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in str(text))
 
 
+def latex_header(text: str) -> str:
+    """Escape a column header; a superscript such as ``PQ^Th`` becomes ``PQ$^\\mathrm{Th}$``."""
+    import re
+
+    return " ".join(
+        latex_escape(m.group(1)) + r"$^\mathrm{" + latex_escape(m.group(2)) + "}$"
+        if (m := re.fullmatch(r"([A-Za-z]+)\^([A-Za-z]+)", word)) else latex_escape(word)
+        for word in str(text).split(" ")
+    )
+
+
 @RENDERERS.register("latex")
 def render_latex(tables: list[Table]) -> str:
     """booktabs tables (``\\usepackage{booktabs}``), one ``table`` float each.
@@ -124,7 +135,7 @@ def render_latex(tables: list[Table]) -> str:
             out.append(r"\caption{" + latex_escape(t.caption or t.title) + "}")
         out.append(r"\begin{tabular}{" + spec + "}")
         out.append(r"\toprule")
-        out.append(" & ".join(latex_escape(c) for c in t.columns) + r" \\")
+        out.append(" & ".join(latex_header(c) for c in t.columns) + r" \\")
         out.append(r"\midrule")
         for r, row in enumerate(t.rows):
             cells = []
