@@ -109,6 +109,10 @@ def test_panoptic_skips_absent_category_and_needs_isthing():
         row.pop("isthing")
     with pytest.raises(InputError, match="isthing"):
         bootstrap.resampled_metrics(rec, resamples=5, source="p.json")
+    # the panoptic evaluator also stores the flags beside the category ids
+    rec["stats"]["isthing"] = [t for _, _, t in PANOPTIC_CATEGORIES]
+    point, _ = bootstrap.resampled_metrics(rec, resamples=5)
+    assert point["PQ_th"] == pytest.approx(rec["metrics"]["PQ_th"])
 
 
 def test_more_images_narrower_interval():

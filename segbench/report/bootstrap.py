@@ -11,7 +11,8 @@ metrics are then computed on the ``(B, n)`` stacks in one vectorised call:
   :func:`segbench.metrics.semantic.semantic_metrics` with the record's convention.
 - panoptic records: ``stats.per_image`` = ``{names, iou_sum, tp, fp, fn}`` (``(m, c)``, columns in
   the order of ``stats.categories``) -> :func:`panoptic_from_counts` (panopticapi's formulas, the
-  things/stuff split from ``isthing`` in the record's ``per_class`` rows).
+  things/stuff split from ``stats.isthing`` (one flag per column) or else from ``isthing`` in the
+  record's ``per_class`` rows).
 
 The interval is the percentile interval: the ``(100 - ci) / 2`` and ``100 - (100 - ci) / 2``
 percentiles of the resampled metric (resamples where the metric is undefined are dropped). The
@@ -141,6 +142,9 @@ def _panoptic_isthing(record: dict, n: int, source: str) -> np.ndarray:
         raise FormatError(f"{source}: stats.categories is missing; expected the category ids of the per-image columns")
     if len(categories) != n:
         raise FormatError(f"{source}: stats.categories has {len(categories)} ids but per-image rows have {n} columns")
+    flags = stats.get("isthing")
+    if isinstance(flags, list) and len(flags) == n:
+        return np.asarray([bool(f) for f in flags], dtype=bool)
     isthing = []
     for cid in categories:
         row = per_class.get(cid)
