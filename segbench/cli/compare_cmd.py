@@ -29,6 +29,26 @@ def register(app: typer.Typer) -> None:
     app.command("compare")(compare)
 
 
+def print_terminal_tables(tables) -> bool:
+    """Print rich tables; a table wider than the terminal is printed at its natural width (the
+    terminal wraps the lines) rather than squeezed into unreadable truncated cells. Returns
+    whether everything fitted."""
+    from rich.console import Console
+
+    from segbench.report.tables import rich_tables
+
+    console = Console()
+    fitted = True
+    for t in rich_tables(tables):
+        need = Console(width=10_000).measure(t).maximum
+        if need > console.width:
+            fitted = False
+            Console(width=need, soft_wrap=True).print(t)
+        else:
+            console.print(t)
+    return fitted
+
+
 def _split(values: Optional[List[str]]) -> list[str] | None:
     if not values:
         return None
@@ -65,13 +85,8 @@ def compare(
         for note in comparison.notes:
             info(note)
         if out is None and chosen == "table":
-            from rich.console import Console
-
-            from segbench.report.tables import rich_tables
-
-            console = Console()
-            for t in rich_tables(comparison.tables):
-                console.print(t)
+            if not print_terminal_tables(comparison.tables):
+                info("the table is wider than the terminal; --metrics picks fewer columns")
             return
         text = render(comparison.tables, chosen)
         if out is not None:

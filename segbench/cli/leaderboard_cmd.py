@@ -27,14 +27,12 @@ class ShowFormat(str, Enum):
 
 
 def _print_tables(tables, fmt: str) -> None:
-    from segbench.report.tables import render, rich_tables
+    from segbench.report.tables import render
 
     if fmt == "table":
-        from rich.console import Console
+        from segbench.cli.compare_cmd import print_terminal_tables
 
-        console = Console()
-        for t in rich_tables(tables):
-            console.print(t)
+        print_terminal_tables(tables)
     else:
         sys.stdout.write(render(tables, fmt))
 
