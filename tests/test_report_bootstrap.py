@@ -129,3 +129,12 @@ def test_bad_input():
     assert not bootstrap.supports_bootstrap(rec)
     with pytest.raises(InputError, match="cannot be bootstrapped"):
         bootstrap.bootstrap_intervals(rec)
+
+
+def test_blocks_of_resamples_equal_one_draw(monkeypatch):
+    rec = semantic("a", 5, 0.6, images=10)
+    _, whole = bootstrap.resampled_metrics(rec, resamples=97, seed=3)
+    monkeypatch.setattr(bootstrap, "CHUNK_ELEMENTS", 10 * 7)  # blocks of 7 resamples
+    _, blocks = bootstrap.resampled_metrics(rec, resamples=97, seed=3)
+    for key in whole:
+        np.testing.assert_array_equal(whole[key], blocks[key])

@@ -55,19 +55,29 @@ def supports_bootstrap(record: dict) -> bool:
     return False
 
 
-def resample_weights(num_images: int, resamples: int, seed: int) -> np.ndarray:
-    """``(resamples, num_images)`` int64 multiplicities of a bootstrap over images."""
+CHUNK_ELEMENTS = 4_000_000  # resample x image cells per block: bounds memory (~100 MB) for any size
+
+
+def resample_weights(num_images: int, resamples: int, seed: int | np.random.Generator) -> np.ndarray:
+    """``(resamples, num_images)`` int64 multiplicities of a bootstrap over images.
+
+    Drawing ``(a, m)`` then ``(b, m)`` indices from one generator gives the same numbers as one
+    ``(a + b, m)`` draw, so blocks of resamples reproduce the single-draw result exactly.
+    """
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, num_images, size=(resamples, num_images))
     flat = (idx + (np.arange(resamples, dtype=np.int64) * num_images)[:, None]).reshape(-1)
     counts = np.bincount(flat, minlength=resamples * num_images)
-    return counts.reshape(resamples, num_images).astype(np.int64)
+    return counts.reshape(resamples, num_images)
 
 
-def resampled_sums(weights: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """``weights @ counts`` (``(B, m) @ (m, n)``) through BLAS; exact for integer counts below 2**53."""
-    out = weights.astype(np.float64) @ np.asarray(counts, dtype=np.float64)
-    return np.rint(out).astype(np.int64) if np.issubdtype(np.asarray(counts).dtype, np.integer) else out
+def resampled_sums(weights: np.ndarray, counts: np.ndarray, integer: bool | None = None) -> np.ndarray:
+    """``weights @ counts`` (``(B, m) @ (m, n)``) through BLAS in float64; exact for integer counts
+    whose sums stay below 2**53 (rounded back to int64 when ``integer``, default: counts' dtype)."""
+    if integer is None:
+        integer = np.issubdtype(np.asarray(counts).dtype, np.integer)
+    out = np.asarray(weights, dtype=np.float64) @ np.asarray(counts, dtype=np.float64)
+    return np.rint(out).astype(np.int64) if integer else out
 
 
 # ------------------------------------------------------------------ panoptic math
@@ -165,18 +175,32 @@ def resampled_metrics(record: dict, resamples: int = DEFAULT_RESAMPLES, seed: in
     if task == "semantic":
         from segbench.metrics.semantic import semantic_metrics
 
-        tp, gt, pred = _counts(record, ("tp", "gt", "pred"), source, (np.int64,) * 3)
+        counts = _counts(record, ("tp", "gt", "pred"), source, (np.int64,) * 3)
         convention = record.get("convention") or "default"
-        point, _ = semantic_metrics(tp.sum(0), gt.sum(0), pred.sum(0), convention)
-        w = resample_weights(tp.shape[0], resamples, seed)
-        samples, _ = semantic_metrics(resampled_sums(w, tp), resampled_sums(w, gt), resampled_sums(w, pred), convention)
-        return point, samples
-    iou, tp, fp, fn = _counts(record, ("iou_sum", "tp", "fp", "fn"), source,
-                              (np.float64, np.int64, np.int64, np.int64))
-    isthing = _panoptic_isthing(record, tp.shape[1], source)
-    point = panoptic_from_counts(iou.sum(0), tp.sum(0), fp.sum(0), fn.sum(0), isthing)
-    w = resample_weights(tp.shape[0], resamples, seed)
-    samples = panoptic_from_counts(*(resampled_sums(w, a) for a in (iou, tp, fp, fn)), isthing)
+        point, _ = semantic_metrics(*(a.sum(0) for a in counts), convention)
+
+        def metrics_of(*stacks):
+            return semantic_metrics(*stacks, convention)[0]
+    else:
+        counts = _counts(record, ("iou_sum", "tp", "fp", "fn"), source, (np.float64, np.int64, np.int64, np.int64))
+        isthing = _panoptic_isthing(record, counts[1].shape[1], source)
+        point = panoptic_from_counts(*(a.sum(0) for a in counts), isthing)
+
+        def metrics_of(*stacks):
+            return panoptic_from_counts(*stacks, isthing)
+
+    m = counts[0].shape[0]
+    integer = [np.issubdtype(a.dtype, np.integer) for a in counts]
+    as_float = [a.astype(np.float64) for a in counts]
+    rng = np.random.default_rng(seed)
+    block = max(1, CHUNK_ELEMENTS // m)
+    parts: dict[str, list] = {}
+    for start in range(0, resamples, block):
+        w = resample_weights(m, min(block, resamples - start), rng).astype(np.float64)
+        sums = [resampled_sums(w, a, i) for a, i in zip(as_float, integer)]
+        for key, values in metrics_of(*sums).items():
+            parts.setdefault(key, []).append(np.asarray(values, dtype=np.float64))
+    samples = {key: np.concatenate(values) for key, values in parts.items()}
     return point, samples
 
 
