@@ -197,3 +197,13 @@ def test_compare_library_rejects_empty():
     with pytest.raises(InputError):
         load_results([])
     assert isinstance(Result("x", {}), Result)
+
+
+def test_per_class_instance_and_panoptic(files):
+    results = load_results([files["maskrcnn.json"], files["pfpn.json"]])
+    inst, pan = compare(results, per_class=True).tables
+    assert inst.columns == ["", "car", "person", "AP"]
+    assert inst.rows[0][1] == pytest.approx(0.40) and inst.rows[0][3] == pytest.approx(0.35)
+    assert pan.columns == ["", "car", "person", "road", "sky", "PQ"]
+    assert pan.rows[0][4] is None  # "sky" never occurs: PQ undefined -> "-"
+    assert "| - |" in render([pan], "markdown")

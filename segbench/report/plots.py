@@ -29,6 +29,7 @@ KINDS = ("per-class", "confusion", "pr")
 FORMATS = (".png", ".svg")
 DPI = 100
 PER_CLASS_KEY = {"semantic": ("iou", "IoU", "miou"), "instance": ("AP", "AP", "AP"), "panoptic": ("PQ", "PQ", "PQ")}
+MEAN_LABEL = {"miou": "mean IoU", "AP": "AP", "PQ": "PQ"}
 
 
 def _pyplot():
@@ -114,14 +115,16 @@ def plot_per_class(record: dict, out: str | os.PathLike, size: tuple[int, int] =
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel(f"{label} (%)")
-    for yi, v in zip(y, values):
+    for yi, v, color in zip(y, values, colors):
         inside = v > 12
+        # a box in the bar's colour keeps the number legible where the mean line crosses it
         ax.text(v - 1 if inside else v + 1, yi, f"{v:.1f}", va="center", ha="right" if inside else "left",
-                color="white" if inside else "black", fontsize=9)
+                color="white" if inside else "black", fontsize=9, zorder=4,
+                bbox=dict(boxstyle="square,pad=0.15", fc=color if inside else "white", ec="none"))
     mean = (record.get("metrics") or {}).get(mean_key)
     if isinstance(mean, (int, float)) and not math.isnan(mean):
-        ax.axvline(100.0 * mean, color="crimson", linestyle="--", linewidth=1.2,
-                   label=f"{mean_key} {100.0 * mean:.1f}")
+        ax.axvline(100.0 * mean, color="crimson", linestyle="--", linewidth=1.2, zorder=3,
+                   label=f"{MEAN_LABEL[mean_key]} {100.0 * mean:.1f}")
         ax.legend(loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
