@@ -39,6 +39,11 @@ def _register() -> None:
 
     app.add_typer(eval_cmd.app, name="eval")
     synth_cmd.register(app)
+    from segbench.cli import compare_cmd, leaderboard_cmd, plot_cmd  # noqa: E402  (issue 7: reports)
+
+    compare_cmd.register(app)
+    plot_cmd.register(app)
+    app.add_typer(leaderboard_cmd.app, name="leaderboard")
 
 
 _register()

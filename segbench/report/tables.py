@@ -1,7 +1,9 @@
 """Paper-style tables and their renderers.
 
 A :class:`Table` is a titled grid whose columns have a kind: ``label`` (text), ``percent``
-(a fraction shown as a percentage with one decimal, like the papers), ``int`` or ``float``.
+(a fraction shown as a percentage with one decimal, like the papers), ``int``, ``float``,
+``signed_percent`` (a difference of fractions, shown in percentage points with its sign) or
+``interval`` (a ``(low, high)`` pair of fractions, shown as ``[low, high]`` in percent).
 Missing values (None/NaN) show as ``-``. Cells in ``bold`` are emphasised (the best value of a
 column in comparisons). Renderers are registered by name in :data:`RENDERERS`.
 """
@@ -53,6 +55,9 @@ def format_value(value: Any, kind: str, percent_sign: bool = False) -> str:
         return f"{float(value):.4g}"
     if kind == "signed_percent":
         return f"{100.0 * float(value):+.1f}"
+    if kind == "interval":
+        low, high = value
+        return f"[{100.0 * float(low):.1f}, {100.0 * float(high):.1f}]"
     return str(value)
 
 
@@ -93,6 +98,7 @@ def render_markdown(tables: list[Table]) -> str:
 
 
 _LATEX_SPECIALS = {
+    "\u0394": r"$\Delta$", "\u00b1": r"$\pm$", "[": "{[}", "]": "{]}",
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
     "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
 }
@@ -102,9 +108,24 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in str(text))
 
 
+def latex_header(text: str) -> str:
+    """Escape a column header; a superscript such as ``PQ^Th`` becomes ``PQ$^\\mathrm{Th}$``."""
+    import re
+
+    return " ".join(
+        latex_escape(m.group(1)) + r"$^\mathrm{" + latex_escape(m.group(2)) + "}$"
+        if (m := re.fullmatch(r"([A-Za-z]+)\^([A-Za-z]+)", word)) else latex_escape(word)
+        for word in str(text).split(" ")
+    )
+
+
 @RENDERERS.register("latex")
 def render_latex(tables: list[Table]) -> str:
-    """booktabs tables (``\\usepackage{booktabs}``), one ``table`` float each."""
+    """booktabs tables (``\\usepackage{booktabs}``), one ``table`` float each.
+
+    The output compiles as is inside any LaTeX document that loads booktabs (pdfLaTeX, XeLaTeX,
+    LuaLaTeX): text is escaped, ``Δ`` becomes ``$\\Delta$``.
+    """
     out = []
     for t in tables:
         spec = "".join("l" if k == "label" else "r" for k in t.kinds)
@@ -114,7 +135,7 @@ def render_latex(tables: list[Table]) -> str:
             out.append(r"\caption{" + latex_escape(t.caption or t.title) + "}")
         out.append(r"\begin{tabular}{" + spec + "}")
         out.append(r"\toprule")
-        out.append(" & ".join(latex_escape(c) for c in t.columns) + r" \\")
+        out.append(" & ".join(latex_header(c) for c in t.columns) + r" \\")
         out.append(r"\midrule")
         for r, row in enumerate(t.rows):
             cells = []
@@ -137,10 +158,38 @@ def render_csv(tables: list[Table]) -> str:
     for i, t in enumerate(tables):
         if i:
             buf.write("\n")
-        writer.writerow(t.columns)
+        header = []
+        for name, kind in zip(t.columns, t.kinds):
+            header += [f"{name} low", f"{name} high"] if kind == "interval" else [name]
+        writer.writerow(header)
         for row in t.rows:
-            writer.writerow(["" if is_missing(v) else v for v in row])
+            cells = []
+            for v, kind in zip(row, t.kinds):
+                if kind == "interval":
+                    cells += ["", ""] if is_missing(v) else list(v)
+                else:
+                    cells.append("" if is_missing(v) else v)
+            writer.writerow(cells)
     return buf.getvalue()
+
+
+@RENDERERS.register("json")
+def render_tables_json(tables: list[Table]) -> str:
+    """The tables as JSON: raw values (fractions; intervals as ``[low, high]``; missing = null)."""
+    from segbench.record import clean
+
+    payload = [
+        {
+            "title": t.title,
+            "caption": t.caption,
+            "columns": t.columns,
+            "kinds": t.kinds,
+            "rows": [[None if is_missing(v) else (list(v) if isinstance(v, tuple) else v) for v in row] for row in t.rows],
+            "bold": sorted([r, c] for r, c in t.bold),
+        }
+        for t in tables
+    ]
+    return json.dumps(clean(payload), indent=2, allow_nan=False) + "\n"
 
 
 @RENDERERS.register("html")
