@@ -39,6 +39,9 @@ def _register() -> None:
 
     app.add_typer(eval_cmd.app, name="eval")
     synth_cmd.register(app)
+    from segbench.cli import datasets_cmd
+
+    app.add_typer(datasets_cmd.app, name="datasets")
 
 
 _register()
