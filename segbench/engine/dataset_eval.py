@@ -56,12 +56,16 @@ def fold_confusion(raw_cm: np.ndarray, raw_to_eval: np.ndarray, num_classes: int
     ``eval_cm[i, j]`` sums ``raw_cm[a, b]`` over raw ids ``a -> i``, ``b -> j``;
     ``ignored_pred[i]`` sums ``raw_cm[a, b]`` over ``a -> i`` and non-evaluated ``b``.
     """
-    rows = raw_to_eval >= 0
-    onehot = np.zeros((raw_to_eval.size, num_classes), np.int64)
-    onehot[np.nonzero(rows)[0], raw_to_eval[rows]] = 1
-    by_gt = onehot.T @ raw_cm  # (N, R)
-    eval_cm = by_gt @ onehot
-    ignored_pred = by_gt[:, raw_to_eval == -1].sum(axis=1)
+    g, p = np.nonzero(raw_cm)  # a few hundred entries at most: fold only those
+    counts = raw_cm[g, p]
+    eg, ep = raw_to_eval[g], raw_to_eval[p]
+    valid_gt = eg >= 0
+    eval_cm = np.zeros((num_classes, num_classes), np.int64)
+    hit = valid_gt & (ep >= 0)
+    np.add.at(eval_cm, (eg[hit], ep[hit]), counts[hit])
+    ignored_pred = np.zeros(num_classes, np.int64)
+    miss = valid_gt & (ep == -1)
+    np.add.at(ignored_pred, eg[miss], counts[miss])
     return eval_cm, ignored_pred
 
 

@@ -98,27 +98,15 @@ def cityscapes_scores(cm: np.ndarray, rows, sums: CityscapesInstanceSums, catego
 
 def instance_counts(instance_ids: np.ndarray, pred: np.ndarray | None, category_members: np.ndarray,
                     category_of_label: np.ndarray):
-    """Per GT instance (``instanceIds > 1000``, sorted): ``(ids, sizes, tp, cat_tp)``.
+    """Per GT instance (``instanceIds > 1000``, ids ascending): ``(ids, sizes, tp, cat_tp)``.
 
     ``tp`` = pixels predicted as the instance's label; ``cat_tp`` = pixels predicted as any label
     of its category (``category_members[c, raw_id]``; category ``-1`` = not tracked -> 0).
-    ``pred`` None (missing prediction) gives zeros.
+    ``pred`` None (missing prediction) gives zero hits. Counted by the Numba kernel
+    ``kernels.instance_pixels`` (reference: ``kernels.reference_instance_pixels``).
     """
-    sel = instance_ids > 1000
-    inst = instance_ids[sel]
-    ids, inverse = np.unique(inst, return_inverse=True)
-    sizes = np.bincount(inverse, minlength=ids.size)
-    if pred is None or ids.size == 0:
-        z = np.zeros(ids.size, np.int64)
-        return ids, sizes, z, z.copy()
-    labels = (ids // 1000).astype(np.int64)
-    p = pred[sel].astype(np.int64)
-    lab_px = labels[inverse]
-    tp = np.bincount(inverse, weights=(p == lab_px), minlength=ids.size).astype(np.int64)
-    cats = category_of_label[np.minimum(lab_px, category_of_label.size - 1)]
-    in_cat = np.zeros(p.size, bool)
-    tracked = cats >= 0
-    pc = np.minimum(p[tracked], category_members.shape[1] - 1)
-    in_cat[tracked] = category_members[cats[tracked], pc] & (p[tracked] < category_members.shape[1])
-    cat_tp = np.bincount(inverse, weights=in_cat, minlength=ids.size).astype(np.int64)
-    return ids, sizes, tp, cat_tp
+    from segbench.kernels.instance_pixels import instance_pixel_counts
+
+    if pred is None:
+        pred = np.full(instance_ids.shape, 255, np.uint8)
+    return instance_pixel_counts(instance_ids, pred, category_members, category_of_label)
