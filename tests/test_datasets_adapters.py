@@ -414,3 +414,34 @@ def test_entry_point_group_registers_third_party_adapter(monkeypatch):
     assert "toy-plugin" in base.dataset_names()
     assert calls == ["segbench.datasets"]
     assert base.get_dataset("toy-plugin").num_classes == 2
+
+
+def test_cityscapes_and_mapillary_panoptic_paths(tmp_path, rng):
+    from dataset_trees import make_cityscapes
+
+    root = tmp_path / "cs"
+    make_cityscapes(root, rng, cities=(("ulm", 1),))
+    adapter = get_dataset("cityscapes")
+    with pytest.raises(InputError, match=r"cityscapes_panoptic_val.json: expected the Cityscapes panoptic JSON"):
+        adapter.panoptic_annotations(root, "val")
+    seg = np.zeros((40, 56), np.int64)
+    seg[5:9, 5:9] = 26000
+    seg[20:] = 7
+    save_rgb(root / "gtFine" / "cityscapes_panoptic_val" / "ulm_000000_000019_gtFine_panoptic.png",
+             np.stack([seg % 256, seg // 256 % 256, seg // 65536], -1))
+    write_json(root / "gtFine" / "cityscapes_panoptic_val.json", {
+        "images": [], "categories": [],
+        "annotations": [{"image_id": "ulm_000000_000019", "file_name": "ulm_000000_000019_gtFine_panoptic.png",
+                         "segments_info": [{"id": 26000, "category_id": 26}, {"id": 7, "category_id": 7}]}]})
+    pt = adapter.load_panoptic(adapter.samples(root, "val")[0])
+    assert np.array_equal(pt.segments, seg) and len(pt.segments_info) == 2
+    vistas = tmp_path / "vistas"
+    write_json(vistas / "config.json", mapillary_config(5))
+    write_json(vistas / "validation" / "panoptic" / "panoptic_2018.json", {"annotations": [], "categories": []})
+    js, folder = get_dataset("mapillary-vistas").panoptic_annotations(vistas, "val")
+    assert js.name == "panoptic_2018.json" and folder.name == "panoptic"
+    show = __import__("typer.testing", fromlist=["CliRunner"]).CliRunner().invoke(
+        __import__("segbench.cli.main", fromlist=["app"]).app,
+        ["datasets", "show", "mapillary-vistas", "--root", str(vistas), "--all", "--format", "json"])
+    rows = json.loads(show.stdout)["classes"]
+    assert len(rows) == 5 and [r["evaluated"] for r in rows] == [True, True, False, True, False]

@@ -69,8 +69,13 @@ def show(
         from segbench.datasets.base import get_dataset
         from segbench.report.tables import Table
 
-        options = {"root": root} if root is not None and name.startswith(("mapillary", "nyudv2-894")) else {}
-        adapter = get_dataset(name, **options)
+        import inspect
+
+        from segbench.datasets.base import DATASETS, _load_builtin_adapters
+
+        _load_builtin_adapters()
+        takes_root = "root" in inspect.signature(DATASETS.get(name)).parameters
+        adapter = get_dataset(name, **({"root": root} if root is not None and takes_root else {}))
         table_obj = getattr(adapter, "label_table", None)
         rows = []
         if table_obj is not None:

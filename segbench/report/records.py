@@ -16,6 +16,10 @@ SUMMARY_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("miou", "mean IU"),
         ("fwiou", "f.w. IU"),
         ("mdice", "mean Dice"),
+        ("iiou", "iIoU"),
+        ("cat_miou", "cat. IoU"),
+        ("cat_iiou", "cat. iIoU"),
+        ("score", "score"),
     ],
     "instance": [
         ("AP", "AP"), ("AP50", "AP50"), ("AP75", "AP75"), ("APs", "APS"), ("APm", "APM"), ("APl", "APL"),

@@ -19,7 +19,6 @@ numbers (a class with union 0 is skipped; predicting 0/255 on a labelled pixel i
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
@@ -28,7 +27,6 @@ from segbench.datasets.labels import Label, LabelTable
 from segbench.datasets.layout import empty_split, require_dir, require_root
 from segbench.datasets.readers import read_label_png
 from segbench.datasets.table_adapter import TableDataset
-from segbench.errors import InputError
 
 ADE_CLASSES = [
     "wall", "building", "sky", "floor", "tree", "ceiling", "road", "bed", "windowpane", "grass", "cabinet",

@@ -32,7 +32,7 @@ from segbench.datasets.labels import Label, LabelTable
 from segbench.datasets.layout import empty_split, require_dir, require_file, require_root
 from segbench.datasets.readers import read_label_png
 from segbench.datasets.table_adapter import TableDataset
-from segbench.errors import FormatError, InputError
+from segbench.errors import FormatError
 from segbench.metrics.cityscapes import CityscapesInstanceSums, cityscapes_scores, instance_counts
 
 # name, id, trainId, category, catId, hasInstances, ignoreInEval, color  (cityscapesScripts labels.py)

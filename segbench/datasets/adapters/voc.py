@@ -27,7 +27,7 @@ import numpy as np
 
 from segbench.datasets.base import Sample, register_dataset
 from segbench.datasets.labels import Label, LabelTable, default_palette
-from segbench.datasets.layout import empty_split, first_existing, read_split_list, require_dir, require_root
+from segbench.datasets.layout import empty_split, read_split_list, require_dir, require_root
 from segbench.datasets.readers import read_label_png
 from segbench.datasets.table_adapter import TableDataset
 from segbench.errors import FormatError, InputError
