@@ -445,3 +445,21 @@ def test_cityscapes_and_mapillary_panoptic_paths(tmp_path, rng):
         ["datasets", "show", "mapillary-vistas", "--root", str(vistas), "--all", "--format", "json"])
     rows = json.loads(show.stdout)["classes"]
     assert len(rows) == 5 and [r["evaluated"] for r in rows] == [True, True, False, True, False]
+
+
+def test_nyudv2_40_from_894_with_gupta_mapping(tmp_path, rng):
+    from scipy.io import savemat
+
+    root = tmp_path / "NYUv2"
+    mapping = rng.integers(1, 41, 894)
+    root.mkdir()
+    savemat(str(root / "classMapping40.mat"), {"mapClass": mapping[None, :].astype(float)})
+    raw = blobs(rng, 12, 16, [0, 1, 21, 300, 894])
+    save_u16(root / "seg894" / "test" / "0001.png", raw)
+    adapter = get_dataset("nyudv2")
+    s = adapter.samples(root, "test")[0]
+    want = np.where(raw == 0, 255, np.concatenate([[0], mapping])[raw] - 1)
+    assert np.array_equal(adapter.load_semantic(s), want)
+    save_l(tmp_path / "pred" / "0001.png", np.concatenate([[0], mapping])[np.where(raw == 0, 1, raw)])
+    rec, _ = _run("nyudv2", root, "test", tmp_path / "pred")
+    assert rec["metrics"]["pixel_acc"] == 1.0

@@ -9,9 +9,9 @@ Layout (``--root``), the per-split PNG export of the 1,449 labelled frames (795 
     seg894/{train,test}/{key}.png          the raw 894 labels (16-bit), 0 = unlabeled
 
 0 = unlabeled is never evaluated (reduce-zero-label): raw ``k`` -> evaluation id ``k - 1``.
-For ``nyudv2-894`` without ``seg894/`` but with ``classMapping40.mat`` (Gupta's file,
-``mapClass`` 894 -> 40) nothing is derived: the 894 names come from ``names894.txt`` (one per
-line) when present, else ``class_k``.
+``nyudv2`` (40) without ``seg40/`` derives the 40-class maps from ``seg894/`` through Gupta et
+al.'s ``classMapping40.mat`` in the root (``mapClass``: 894 -> 1..40; read with scipy).
+``nyudv2-894`` names its classes from ``names894.txt`` (one per line) when present, else ``class_k``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ import numpy as np
 
 from segbench.datasets.base import Sample, register_dataset
 from segbench.datasets.labels import Label, LabelTable, default_palette
-from segbench.datasets.layout import empty_split, require_dir, require_root
+from segbench.datasets.layout import empty_split, require_dir, require_file, require_root
 from segbench.datasets.readers import read_label_png
 from segbench.datasets.table_adapter import TableDataset
+from segbench.errors import FormatError, InputError, LabelRangeError
 
 NYU40 = [
     "wall", "floor", "cabinet", "bed", "chair", "sofa", "table", "door", "window", "bookshelf", "picture",
@@ -71,6 +72,44 @@ class NYUDv2(_NYUBase):
 
     def build_table(self) -> LabelTable:
         return nyu_table(NYU40, "nyudv2")
+
+    def samples(self, root, split: str) -> list[Sample]:
+        root_p = require_root(root)
+        if (root_p / "seg40").is_dir() or not (root_p / "seg894").is_dir():
+            return super().samples(root, split)
+        self.check_split(split)
+        lut = mapping_894_to_40(root_p / "classMapping40.mat")
+        d = require_dir(root_p / "seg894" / split, f"NYUv2 seg894/{split}")
+        out = [Sample(name=p.stem, image=root_p / "image" / split / p.name, semantic=p, extra={"key": p.stem, "lut": lut})
+               for p in sorted(d.glob("*.png"))]
+        if not out:
+            raise empty_split(self.name, split, d)
+        return out
+
+    def read_raw_semantic(self, sample: Sample) -> np.ndarray:
+        raw = read_label_png(sample.semantic)
+        lut = sample.extra.get("lut")
+        if lut is None:
+            return raw
+        if raw.size and int(raw.max()) >= lut.size:
+            raise LabelRangeError(f"{sample.semantic}: label {int(raw.max())} is not one of the 894 NYUv2 labels (0..894)")
+        return lut[raw]
+
+
+def mapping_894_to_40(path: Path) -> np.ndarray:
+    """``classMapping40.mat`` (Gupta et al.): ``mapClass`` (894,) -> uint8 lookup, 0 stays 0."""
+    require_file(path, "NYUv2 classMapping40.mat (894 -> 40 mapping)")
+    try:
+        from scipy.io import loadmat
+    except ImportError:
+        raise InputError(f"{path}: reading the 894 -> 40 mapping needs scipy") from None
+    try:
+        m = np.asarray(loadmat(str(path))["mapClass"]).reshape(-1).astype(np.int64)
+    except (KeyError, ValueError, OSError) as exc:
+        raise FormatError(f"{path}: expected mapClass (894 entries) in classMapping40.mat ({exc})") from None
+    if m.size != 894 or m.min() < 0 or m.max() > 40:
+        raise FormatError(f"{path}: mapClass has {m.size} entries in {m.min()}..{m.max()}; expected 894 values in 0..40")
+    return np.concatenate([[0], m]).astype(np.uint8)
 
 
 @register_dataset("nyudv2-13")
