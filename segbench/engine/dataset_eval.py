@@ -27,7 +27,6 @@ import numpy as np
 from segbench.datasets.layout import PredictionIndex, match_predictions
 from segbench.engine.parallel import ordered_map
 from segbench.engine.progress import make_progress
-from segbench.engine.semantic import _hw
 from segbench.errors import InputError, LabelRangeError, ShapeMismatchError
 from segbench.kernels.confusion import confusion_matrix_update
 from segbench.metrics.semantic import SemanticStats
@@ -66,6 +65,10 @@ def fold_confusion(raw_cm: np.ndarray, raw_to_eval: np.ndarray, num_classes: int
     miss = valid_gt & (ep == -1)
     np.add.at(ignored_pred, eg[miss], counts[miss])
     return eval_cm, ignored_pred
+
+
+def _hw(a: np.ndarray) -> str:
+    return "x".join(str(v) for v in a.shape)
 
 
 def _raw_confusion(adapter, table, gt, pred, gt_path, pred_path) -> np.ndarray:
