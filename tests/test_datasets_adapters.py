@@ -463,3 +463,18 @@ def test_nyudv2_40_from_894_with_gupta_mapping(tmp_path, rng):
     save_l(tmp_path / "pred" / "0001.png", np.concatenate([[0], mapping])[np.where(raw == 0, 1, raw)])
     rec, _ = _run("nyudv2", root, "test", tmp_path / "pred")
     assert rec["metrics"]["pixel_acc"] == 1.0
+
+
+def test_mapillary_v2_layout(tmp_path, rng):
+    root = tmp_path / "vistas"
+    config = mapillary_config(6)
+    write_json(root / "config_v2.0.json", config)
+    gts = [save_l(root / "validation" / "v2.0" / "labels" / f"k{k}.png", blobs(rng, 10, 12, list(range(6)))) for k in range(2)]
+    preds = label_predictions(gts, tmp_path / "pred", rng, list(range(6)))
+    rec, _ = _run("mapillary-vistas-v2", root, "validation", tmp_path / "pred")
+    miou, _ = mapillary_reference([(np.asarray(Image.open(g)).astype(np.int64), np.asarray(Image.open(p)).astype(np.int64))
+                                   for g, p in zip(gts, preds)], config)
+    assert rec["metrics"]["miou"] == pytest.approx(miou, rel=1e-12) and rec["meta"]["num_classes"] == 4
+    write_json(tmp_path / "vistas2" / "config_v2.0.json", config)
+    with pytest.raises(InputError, match=r"validation/v2.0/labels: expected the Mapillary validation/v2.0/labels folder"):
+        get_dataset("mapillary-vistas-v2").samples(tmp_path / "vistas2", "validation")

@@ -182,6 +182,19 @@ def test_bad_inputs(tmp_path):
         evaluate_semantic_dataset(adapter, root, "val", tmp_path / "pred")
     with pytest.raises(LabelRangeError, match=r"trainId \d+ is not a class of cityscapes; expected 0..18 or 255"):
         evaluate_semantic_dataset(adapter, root, "val", tmp_path / "pred", pred_ids="trainIds")
+    good = cityscapes_predictions(root, tmp_path / "pred_ok", rng)
+    bad255 = np.asarray(Image.open(good[0])).copy()
+    bad255[0, 0] = 255  # the value that segfaults cityscapesScripts' Cython path (#66)
+    save_l(good[0], bad255)
+    with pytest.raises(LabelRangeError, match=r"predicted label id 255 is not in the cityscapes label table \(valid ids: 0..33\)"):
+        evaluate_semantic_dataset(adapter, root, "val", tmp_path / "pred_ok")
+    save_l(good[0], np.where(bad255 == 255, 7, bad255))
+    inst = sorted((root / "gtFine" / "val").glob("*/*_instanceIds.png"))[0]
+    inst.rename(inst.with_suffix(".bak"))
+    with pytest.raises(InputError, match=r"gtFine_instanceIds.png: expected the Cityscapes gtFine_instanceIds file here"):
+        evaluate_semantic_dataset(adapter, root, "val", tmp_path / "pred_ok")
+    assert evaluate_semantic_dataset(adapter, root, "val", tmp_path / "pred_ok", convention="mapillary").stats.num_images == 2
+    inst.with_suffix(".bak").rename(inst)
     gt = _gt_files(root)[0]
     g = np.asarray(Image.open(gt)).copy()
     g[0, 0] = 200
