@@ -95,7 +95,7 @@ def show(
             title=f"{name}: {d['classes']} classes, ignore {d['ignore']}, splits {', '.join(d['splits'])}",
             columns=columns, kinds=["label"] * len(columns),
             rows=[[("-" if r["id"] is None else str(r["id"])), str(r["label_id"]), r["name"],
-                   "#{:02x}{:02x}{:02x} {}".format(*r["color"], tuple(r["color"])), "yes" if r["thing"] else ""]
+                   "#{:02x}{:02x}{:02x} ({},{},{})".format(*r["color"], *r["color"]), "yes" if r["thing"] else ""]
                   + ([r["category"]] if has_cat else []) + (["yes" if r["evaluated"] else "no"] if all_labels else [])
                   for r in rows],
         )
