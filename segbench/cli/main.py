@@ -45,6 +45,10 @@ def _register() -> None:
     plot_cmd.register(app)
     app.add_typer(leaderboard_cmd.app, name="leaderboard")
 
+    from segbench.cli import datasets_cmd
+
+    app.add_typer(datasets_cmd.app, name="datasets")
+
 
 _register()
 

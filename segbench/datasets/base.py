@@ -80,6 +80,11 @@ class Sample:
     panoptic: Path | None = None
     extra: dict = field(default_factory=dict)
 
+    @property
+    def key(self) -> str:
+        """The image id predictions are matched by when not by relative path (the basename)."""
+        return self.extra.get("key") or self.name.rsplit("/", 1)[-1]
+
 
 @dataclass
 class InstanceTarget:
@@ -142,6 +147,15 @@ class DatasetAdapter:
 
     def panoptic_annotations(self, root: Path | None, split: str) -> tuple[Path, Path]:
         raise InputError(f"dataset {self.name!r} has no panoptic annotations (tasks: {', '.join(self.tasks)})")
+
+    def describe(self) -> dict:
+        """One row of ``segbench datasets``: name, tasks, classes, ignore, splits, description."""
+        try:
+            n = self.num_classes
+        except (NotImplementedError, InputError):
+            n = None
+        return {"name": self.name, "tasks": list(self.tasks), "classes": n, "ignore": self.ignore_index,
+                "splits": list(self.splits), "description": self.description}
 
     def supports(self, task: str) -> bool:
         return task in self.tasks

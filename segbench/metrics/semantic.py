@@ -28,6 +28,11 @@ Conventions (``convention=``):
 - ``detectron2``: detectron2's SemSegEvaluator: only classes with ``gt_i > 0`` are scored;
   IoU/Dice of other classes is NaN (a class predicted but absent from the ground truth does not
   lower mIoU); fwIoU sums over the scored classes.
+- ``cityscapes``, ``mapillary``: the formulas of ``default``; these conventions differ in how a
+  dataset adapter folds its raw-id confusion matrix into the evaluated classes (predictions of
+  non-evaluated ids: a miss, resp. dropped; see ``engine/dataset_eval.py``, docs/conventions.md).
+- ``ade20k``: the SceneParsing toolkit: IoU_i = tp_i / (union_i + eps), so a class with union 0
+  scores 0 and every class enters the mean; adds ``score = (pixel_acc + miou) / 2``.
 
 The statistics (``SemanticStats``) are int64 sums that merge by addition.
 """
@@ -40,7 +45,7 @@ import numpy as np
 
 from segbench.errors import InputError
 
-CONVENTIONS = ("default", "detectron2")
+CONVENTIONS = ("default", "detectron2", "cityscapes", "mapillary", "ade20k")
 
 
 @dataclass
@@ -146,6 +151,8 @@ def semantic_metrics(tp, gt, pred, convention: str = "default") -> tuple[dict, d
         dice = np.where(scored, dice, np.nan)
     else:
         dice = np.where(union > 0, dice, np.nan)
+    if convention == "ade20k":
+        iou = np.where(union > 0, iou, 0.0)
     total_gt = gt.sum(axis=-1)
     weights = _ratio(gt, np.expand_dims(total_gt, -1))
     with np.errstate(invalid="ignore"):
@@ -160,6 +167,8 @@ def semantic_metrics(tp, gt, pred, convention: str = "default") -> tuple[dict, d
             "fwiou": float(fwiou),
             "mdice": _mean(dice),
         }
+        if convention == "ade20k":
+            summary["score"] = (summary["pixel_acc"] + summary["miou"]) / 2
     else:
         with np.errstate(invalid="ignore"), _quiet_nanmean():
             summary = {
@@ -169,6 +178,8 @@ def semantic_metrics(tp, gt, pred, convention: str = "default") -> tuple[dict, d
                 "fwiou": fwiou,
                 "mdice": np.nanmean(dice, axis=-1),
             }
+            if convention == "ade20k":
+                summary["score"] = (summary["pixel_acc"] + summary["miou"]) / 2
     per_class = {"iou": iou, "acc": acc, "dice": dice, "tp": tp, "gt": gt, "pred": pred}
     return summary, per_class
 

@@ -16,6 +16,10 @@ SUMMARY_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("miou", "mean IU"),
         ("fwiou", "f.w. IU"),
         ("mdice", "mean Dice"),
+        ("iiou", "iIoU"),
+        ("cat_miou", "cat. IoU"),
+        ("cat_iiou", "cat. iIoU"),
+        ("score", "score"),
     ],
     "instance": [
         ("AP", "AP"), ("AP50", "AP50"), ("AP75", "AP75"), ("APs", "APS"), ("APm", "APM"), ("APl", "APL"),
@@ -28,7 +32,8 @@ SUMMARY_COLUMNS: dict[str, list[tuple[str, str]]] = {
 
 # (key, header, kind) of the per-class table.
 PER_CLASS_COLUMNS: dict[str, list[tuple[str, str, str]]] = {
-    "semantic": [("iou", "IoU", "percent"), ("acc", "Acc", "percent"), ("dice", "Dice", "percent")],
+    "semantic": [("iou", "IoU", "percent"), ("iiou", "iIoU", "percent"), ("acc", "Acc", "percent"),
+                 ("dice", "Dice", "percent")],
     "instance": [("AP", "AP", "percent"), ("AP50", "AP50", "percent"), ("AP75", "AP75", "percent")],
     "panoptic": [
         ("PQ", "PQ", "percent"), ("SQ", "SQ", "percent"), ("RQ", "RQ", "percent"),

@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from segbench.datasets import synthetic as sx
-from segbench.datasets.base import (ClassInfo, DatasetAdapter, InstanceTarget, PanopticTarget, Sample,
-                                    register_dataset)
+from segbench.datasets.base import ClassInfo, InstanceTarget, PanopticTarget, Sample, register_dataset
+from segbench.datasets.labels import Label, LabelTable
+from segbench.datasets.table_adapter import TableDataset
 
 
 @register_dataset("shapes")
-class ShapesDataset(DatasetAdapter):
+class ShapesDataset(TableDataset):
     tasks = ("semantic", "instance", "panoptic")
     splits = ("train", "val")
     ignore_index = 255
@@ -34,6 +35,22 @@ class ShapesDataset(DatasetAdapter):
 
     def classes(self) -> list[ClassInfo]:
         return [ClassInfo(c.id, c.name, c.color, c.isthing) for c in sx.shapes_classes(self._num_classes)]
+
+    def build_table(self) -> LabelTable:
+        """Raw ids are the class ids (what ``segbench synth`` writes); 255 = void border."""
+        rows = [Label(c.name, c.id, c.id, has_instances=c.isthing, color=tuple(c.color)) for c in self.classes()]
+        rows.append(Label("void", 255, None, ignore_in_eval=True, color=(255, 255, 255)))
+        return LabelTable(rows, name="shapes")
+
+    @property
+    def num_classes(self) -> int:
+        return self._num_classes
+
+    def pred_ignore_raw(self) -> int | None:
+        return 255
+
+    def read_raw_semantic(self, sample: Sample) -> np.ndarray:
+        return self.load_semantic(sample)
 
     def thing_classes(self) -> list[ClassInfo]:
         return [c for c in self.classes() if c.isthing]
