@@ -343,3 +343,9 @@ def test_real_nuclei_image(tmp_path):
     assert record["per_class"][1]["iou"] == pytest.approx(fg_iou)
     assert record["metrics"]["pixel_acc"] == pytest.approx(float((gt == pred).mean()))
     assert 0.5 < fg_iou < 0.95
+
+
+def test_ignore_index_with_dataset_is_refused(tmp_path):
+    res = invoke("eval", "semantic", "--dataset", "cityscapes", "--root", tmp_path, "--split", "val",
+                 "--pred", tmp_path, "--ignore-index", "0")
+    assert_clean_failure(res, "--ignore-index cannot be combined with --dataset")

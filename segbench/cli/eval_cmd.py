@@ -18,7 +18,7 @@ def semantic(
     gt: Optional[Path] = typer.Option(None, "--gt", help="Ground-truth folder of label maps (PNG or .npy), searched recursively."),
     pred: Path = typer.Option(..., "--pred", help="Prediction folder, matched to --gt by relative path without extension."),
     num_classes: Optional[int] = typer.Option(None, "--num-classes", help="Number of classes N; labels are 0..N-1."),
-    ignore_index: str = typer.Option("255", "--ignore-index", help="GT label to ignore (any value in the file's range) or 'none'."),
+    ignore_index: Optional[str] = typer.Option(None, "--ignore-index", help="GT label to ignore (any value in the file's range) or 'none'; default 255 (with --dataset: the dataset's own)."),
     class_names: Optional[Path] = typer.Option(None, "--class-names", help="Class names: .txt (one per line) or .json."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result record here (atomically)."),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format on stdout."),
@@ -48,6 +48,11 @@ def semantic(
         if dataset is not None:
             from segbench.cli.eval_dataset import semantic_dataset
 
+            for flag, value in (("--ignore-index", ignore_index), ("--gt-suffix", gt_suffix or None),
+                                ("--pred-suffix", pred_suffix or None)):
+                if value is not None:
+                    raise InputError(f"{flag} cannot be combined with --dataset: the dataset adapter fixes it")
+
             semantic_dataset(dataset, root, split, pred, pred_ids, convention, gt, num_classes, class_names,
                               allow_missing, jobs, quiet, model, json_out, fmt, per_image)
             return
@@ -59,7 +64,7 @@ def semantic(
         convention = convention or "default"
         if convention in ("cityscapes", "mapillary"):
             raise InputError(f"--convention {convention} depends on a dataset's label table: pass --dataset NAME --root ROOT")
-        ignore = parse_ignore_index(ignore_index)
+        ignore = parse_ignore_index("255" if ignore_index is None else ignore_index)
         evaluation = evaluate_semantic(
             gt, pred, num_classes, ignore, gt_suffix=gt_suffix, pred_suffix=pred_suffix,
             allow_missing=allow_missing, jobs=jobs, quiet=quiet, convention=convention,
