@@ -30,7 +30,7 @@ def uncompressed(mask: np.ndarray) -> dict:
 
 def blob(rng, h, w, kind=None):
     """A random mask: ellipse, rectangle, ring, tiny (1-4 px) or empty."""
-    kind = kind or rng.choice(["ellipse", "rect", "ring", "tiny", "ellipse", "rect"])
+    kind = kind or rng.choice(["ellipse", "rect", "ring", "tiny", "ellipse", "rect", "big"])
     yy, xx = np.mgrid[:h, :w]
     if kind == "tiny":
         m = np.zeros((h, w), bool)
@@ -41,6 +41,8 @@ def blob(rng, h, w, kind=None):
         return np.zeros((h, w), bool)
     cy, cx = rng.uniform(0, h), rng.uniform(0, w)
     ry, rx = rng.uniform(1, h / 2), rng.uniform(1, w / 2)
+    if kind == "big":
+        ry, rx = rng.uniform(h / 3, h / 1.5), rng.uniform(w / 3, w / 1.5)
     if kind == "rect":
         return (np.abs(yy - cy) <= ry) & (np.abs(xx - cx) <= rx)
     d = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2
@@ -62,7 +64,7 @@ def perturb(rng, m, strength=2):
 
 
 def random_dataset(seed: int, n_images=12, n_cats=4, max_gt=6, crowd_p=0.15, many_dets_image=True,
-                   sizes=((24, 32), (40, 30), (64, 64), (120, 140)), score_decimals=2, polygon_p=0.2,
+                   sizes=((24, 32), (40, 30), (64, 64), (120, 140), (150, 180)), score_decimals=2, polygon_p=0.2,
                    gt_id_zero=False):
     """A COCO GT dict and results list exercising the quirks (see test module docstrings)."""
     import cv2
@@ -111,7 +113,10 @@ def random_dataset(seed: int, n_images=12, n_cats=4, max_gt=6, crowd_p=0.15, man
             continue  # an image without detections
         n_det = 130 if (many_dets_image and i == 0) else int(rng.integers(0, 3 * max_gt))
         for j in range(n_det):
-            if gts and rng.random() < 0.7:
+            if n_det > 100:  # > 100 detections of one category in one image: maxDets truncates
+                cat = cat_ids[0]
+                m = perturb(rng, gts[0][1], 3) if gts and rng.random() < 0.3 else blob(rng, h, w)
+            elif gts and rng.random() < 0.7:
                 cat, m = gts[int(rng.integers(len(gts)))]
                 m = perturb(rng, m, int(rng.integers(0, 4)))
                 if rng.random() < 0.1:
