@@ -59,7 +59,7 @@ def test_decode_reports_bad_strings(bad, status):
     blob_ = np.frombuffer(bad.encode(), np.uint8)
     cnts = np.zeros(len(bad) + 1, np.uint32)
     start = np.zeros(2, np.int64)
-    i, st = K.decode_rle_strings(blob_, np.array([0, len(bad)]), np.array([10]), cnts, start)
+    i, st = K.decode_rle_strings(blob_, np.array([0]), np.array([len(bad)]), False, np.array([10]), cnts, start)
     assert (i, st) == (0, status)
 
 
@@ -67,8 +67,8 @@ def test_decode_rejects_negative_counts():
     # counts 5, 5, 5, then a delta of -9 from counts[1]: 5 - 9 < 0
     s = ref.encode_rle_string([5, 5, 5, -4])
     cnts = np.zeros(10, np.uint32)
-    i, st = K.decode_rle_strings(np.frombuffer(s, np.uint8), np.array([0, len(s)]), np.array([11]), cnts,
-                                 np.zeros(2, np.int64))
+    i, st = K.decode_rle_strings(np.frombuffer(s, np.uint8), np.array([0]), np.array([len(s)]), False,
+                                 np.array([11]), cnts, np.zeros(2, np.int64))
     assert (i, st) == (0, K.RLE_BAD_COUNT)
 
 

@@ -162,3 +162,17 @@ def test_merge_refuses_overlapping_images(tmp_path):
     s = evaluate_instance(tmp_path / "g.json", tmp_path / "r.json").stats
     with pytest.raises(ValueError, match="share images"):
         merge(s, s)
+
+
+def test_threads_over_blocks_give_identical_statistics(tmp_path, monkeypatch):
+    from segbench.engine import instance as engine
+
+    gt, results = random_dataset(6, n_images=12)
+    (tmp_path / "g.json").write_text(json.dumps(gt))
+    (tmp_path / "r.json").write_text(json.dumps(results))
+    monkeypatch.setattr(engine, "PARALLEL_MIN_WORK", 0)
+    for iou_type in ("segm", "bbox"):
+        threaded = engine.evaluate_instance(tmp_path / "g.json", tmp_path / "r.json", jobs=3, iou_type=iou_type).stats
+        one = engine.evaluate_instance(tmp_path / "g.json", tmp_path / "r.json", jobs=1, iou_type=iou_type).stats
+        np.testing.assert_array_equal(threaded.dt_code, one.dt_code)
+        np.testing.assert_array_equal(threaded.block_npig, one.block_npig)

@@ -26,6 +26,11 @@ from segbench.errors import FormatError, InputError
 from segbench.metrics.instance import InstanceParams, InstanceStats, iou_thresholds
 
 IOU_TYPES = ("segm", "bbox")
+# Blocks are split over threads only with --jobs > 1 and at least this much work (pairs +
+# detections). Measured on the 2-core machine (benchmarks/bench_instance.py workload, 37k
+# detections): IoU and matching take 15-20 ms serially, 2 threads were no faster, so the default
+# is serial.
+PARALLEL_MIN_WORK = 20000
 
 
 @dataclass
@@ -64,6 +69,7 @@ class Detections:
     score: np.ndarray
     area: np.ndarray
     results: list[dict] = field(repr=False, default_factory=list)
+    masks: "Masks | None" = field(repr=False, default=None)  # decoded by the fast path (then results = [])
 
 
 @dataclass
@@ -79,15 +85,22 @@ class InstanceEvaluation:
 
 
 def read_json(path: str | os.PathLike, what: str):
+    return _parse_json(_read_bytes(path, what), path, what)
+
+
+def _read_bytes(path: str | os.PathLike, what: str) -> bytes:
     path = Path(path)
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise FormatError(f"{path}: no such {what} file") from None
     except IsADirectoryError:
         raise FormatError(f"{path}: is a folder; expected a {what} JSON file") from None
     except OSError as exc:
         raise FormatError(f"{path}: cannot read {what} file ({exc.strerror})") from None
+
+
+def _parse_json(data: bytes, path, what: str):
     try:
         return json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -212,9 +225,61 @@ def load_ground_truth(path: str | os.PathLike, iou_type: str = "segm") -> Ground
 
 
 def load_results(path: str | os.PathLike, gt: GroundTruth, iou_type: str = "segm") -> Detections:
-    """Read a COCO results JSON (a list of ``{image_id, category_id, segmentation|bbox, score}``)."""
-    data = read_json(path, "results")
+    """Read a COCO results JSON (a list of ``{image_id, category_id, segmentation|bbox, score}``).
+
+    Files in the common form (compressed RLE, no ``bbox``) go through a Numba scanner that reads
+    ids, scores and RLE straight from the bytes and decodes the masks (no Python objects per
+    result); anything else, and any file that fails a check, goes through ``json`` and the general
+    validation, which words the error message.
+    """
+    raw = _read_bytes(path, "results")
+    fast = _fast_results(raw, gt, path) if iou_type == "segm" else None
+    if fast is not None:
+        return fast
+    data = _parse_json(raw, path, "results")
+    del raw
     return results_from_list(data, gt, path, iou_type)
+
+
+def _fast_results(raw: bytes, gt: GroundTruth, path) -> Detections | None:
+    from segbench.kernels.coco import decode_rle_strings, rle_summaries, scan_results_json
+
+    cap = raw.count(b"{")
+    buf = np.frombuffer(raw, np.uint8)
+    img = np.empty(cap, np.int64)
+    cat = np.empty(cap, np.int64)
+    s0 = np.empty(cap, np.int64)
+    s1 = np.empty(cap, np.int64)
+    hw = np.empty((cap, 2), np.int64)
+    c0 = np.empty(cap, np.int64)
+    c1 = np.empty(cap, np.int64)
+    n, ok, bound = scan_results_json(buf, img, cat, s0, s1, hw, c0, c1)
+    if not ok:
+        return None
+    img, cat, hw, c0, c1 = img[:n], cat[:n], hw[:n], c0[:n], c1[:n]
+    I, C = len(gt.image_ids), len(gt.category_ids)
+    ii = np.searchsorted(gt.image_ids, img)
+    ci = np.searchsorted(gt.category_ids, cat)
+    if n and ((ii >= I).any() or (gt.image_ids[np.minimum(ii, I - 1)] != img).any()
+              or (ci >= C).any() or (gt.category_ids[np.minimum(ci, C - 1)] != cat).any()):
+        return None
+    if n and ((hw[:, 0] != gt.heights[ii]) | (hw[:, 1] != gt.widths[ii])).any():
+        return None
+    score = np.array([float(raw[a:b]) for a, b in zip(s0[:n].tolist(), s1[:n].tolist())], np.float64)
+    if not np.isfinite(score).all():
+        return None
+    cnts = np.empty(max(bound, 1), np.uint32)
+    start = np.empty(n + 1, np.int64)
+    bad, _ = decode_rle_strings(buf, c0, c1, True, hw[:, 0] * hw[:, 1], cnts, start)
+    if bad >= 0:
+        return None
+    cnts = cnts[: start[n]]
+    area = np.empty(n, np.int64)
+    first = np.empty(n, np.int64)
+    last = np.empty(n, np.int64)
+    rle_summaries(cnts, start, area, first, last)
+    masks = Masks(cnts, start, area, first, last)
+    return Detections(str(path), ii.astype(np.int64), ci.astype(np.int64), score, area.astype(np.float64), [], masks)
 
 
 def results_from_list(data, gt: GroundTruth, path, iou_type: str = "segm") -> Detections:
@@ -320,7 +385,7 @@ def decode_masks(strings: list[str], pixels: np.ndarray, path, describe) -> Mask
     # a value ends at a character '0'..'O' (no continuation bit): that count bounds the output
     cnts = np.empty(max(int(np.count_nonzero((buf >= 48) & (buf < 80))), 1), np.uint32)
     start = np.empty(n + 1, np.int64)
-    bad, status = decode_rle_strings(buf, starts, pixels.astype(np.int64), cnts, start)
+    bad, status = decode_rle_strings(buf, starts[:-1], starts[1:], False, pixels.astype(np.int64), cnts, start)
     if bad >= 0:
         s = strings[bad]
         if status == RLE_SIZE_MISMATCH:
@@ -473,11 +538,11 @@ def _run_chunks(fn, chunks):
 
 
 def evaluate_instance(gt_path, pred_path, *, iou_type: str = "segm", max_dets=(1, 10, 100), area_ranges=None,
-                      jobs: int = 0) -> InstanceEvaluation:
+                      jobs: int = 1) -> InstanceEvaluation:
     """Evaluate a COCO results file against a COCO instances file, as pycocotools' COCOeval does.
 
-    ``jobs``: threads for IoU and matching (0 = all cores; work is split only when it is large
-    enough to gain). Returns the mergeable statistics and wall times per stage.
+    ``jobs``: threads for IoU and matching (0 = all cores; default 1, see ``PARALLEL_MIN_WORK``).
+    Returns the mergeable statistics and wall times per stage.
     """
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
@@ -486,10 +551,8 @@ def evaluate_instance(gt_path, pred_path, *, iou_type: str = "segm", max_dets=(1
     gt = load_ground_truth(gt_path, iou_type)
     timings["read ground truth"] = time.perf_counter() - t
     t = time.perf_counter()
-    data = read_json(pred_path, "results")
-    timings["read results"] = time.perf_counter() - t
-    dt = results_from_list(data, gt, pred_path, iou_type)
-    del data
+    dt = load_results(pred_path, gt, iou_type)
+    timings["read results" + (" + decode RLE (fast path)" if dt.masks is not None else "")] = time.perf_counter() - t
     stats = evaluate_loaded(gt, dt, params, jobs, timings, release=True)
     seconds = time.perf_counter() - t_start
     return InstanceEvaluation(stats, seconds, timings, str(gt_path), str(pred_path))
@@ -513,7 +576,7 @@ def make_params(iou_type: str, max_dets, area_ranges) -> InstanceParams:
     return InstanceParams(iou_type, md, ranges)
 
 
-def evaluate_loaded(gt: GroundTruth, dt: Detections, params: InstanceParams, jobs: int = 0,
+def evaluate_loaded(gt: GroundTruth, dt: Detections, params: InstanceParams, jobs: int = 1,
                     timings: dict | None = None, release: bool = False) -> InstanceStats:
     """Match ``dt`` against ``gt`` (both validated) -> :class:`InstanceStats`.
 
@@ -533,10 +596,12 @@ def evaluate_loaded(gt: GroundTruth, dt: Detections, params: InstanceParams, job
     gmask = dmask = None
     if params.iou_type == "segm":
         gmask = gt_masks(gt)
-        dmask = dt_masks(dt, gt) if len(dt.score) else None
+        dmask = dt.masks if dt.masks is not None else dt_masks(dt, gt) if len(dt.score) else None
+    elif dt.masks is not None:
+        dmask = dt.masks
     elif dt.results and any(not isinstance(r, dict) or not r.get("bbox") for r in dt.results):
         dmask = dt_masks(dt, gt)
-    dt_area = detection_areas(dt, dmask, dt.path)
+    dt_area = dt.area if dt.masks is not None else detection_areas(dt, dmask, dt.path)
     gbox = dbox = None
     if params.iou_type == "bbox" and len(gorder) and len(dt.score):
         gbox = _boxes(_column(gt.annotations, "bbox", gt.path, "annotation"), gt.path, "annotation", gt.ann_id)
@@ -552,14 +617,14 @@ def evaluate_loaded(gt: GroundTruth, dt: Detections, params: InstanceParams, job
             rle_to_bbox(dmask.cnts, dmask.start, gt.heights[dt.image], gt.widths[dt.image], mb)
             dbox[idx] = mb[idx]
     if release:
-        gt.annotations, dt.results = [], []
+        gt.annotations, dt.results, dt.masks = [], [], None
     timings["decode RLE"] = time.perf_counter() - t
 
     ious = np.empty(blocks.num_pairs, np.float64)
     B = len(blocks.keys)
     jobs = default_jobs() if jobs < 1 else jobs
     work = blocks.ndt * blocks.ngt + blocks.ndt + 1
-    chunks = _chunks(work, jobs if work.sum() > 20000 else 1)
+    chunks = _chunks(work, jobs if work.sum() >= PARALLEL_MIN_WORK else 1)
     t = time.perf_counter()
     g_crowd = gt.ann_crowd[gorder]
     if params.iou_type == "segm" and len(gorder) and dmask is not None:

@@ -48,22 +48,24 @@ RLE_SIZE_MISMATCH = 4
 
 
 @njit(cache=True, nogil=True)
-def decode_rle_strings(blob, starts, pixels, cnts, cnt_start):
-    """Decode compressed RLE strings ``blob[starts[i]:starts[i+1]]`` into one flat count array.
+def decode_rle_strings(blob, starts, ends, json_escaped, pixels, cnts, cnt_start):
+    """Decode compressed RLE strings ``blob[starts[i]:ends[i]]`` into one flat count array.
 
-    ``pixels[i]`` is the expected ``h * w`` of mask ``i``; ``cnts`` (uint32, at least as long as
-    the number of characters ``'0'..'O'``, which end a value) receives the counts, ``cnt_start`` (``n + 1``) the
-    offsets. Returns ``(i, status)``: ``(-1, RLE_OK)`` or the first bad mask and why (a character
-    outside ``'0'..'o'``, a string ending inside a value, a negative or too large count, or counts
-    that do not sum to ``pixels[i]``).
+    ``json_escaped``: the strings are raw JSON string bodies, where the one alphabet character
+    that JSON escapes, ``\\`` (92), appears as two bytes. ``pixels[i]`` is the expected ``h * w``
+    of mask ``i``; ``cnts`` (uint32, at least as long as the number of characters ``'0'..'O'``,
+    which end a value) receives the counts, ``cnt_start`` (``n + 1``) the offsets. Returns
+    ``(i, status)``: ``(-1, RLE_OK)`` or the first bad mask and why (a character outside
+    ``'0'..'o'``, a string ending inside a value, a negative or too large count, or counts that do
+    not sum to ``pixels[i]``).
     """
-    n = starts.shape[0] - 1
+    n = starts.shape[0]
     m = 0
     for i in range(n):
         cnt_start[i] = m
         base = m
         p = starts[i]
-        end = starts[i + 1]
+        end = ends[i]
         total = 0
         while p < end:
             x = np.int64(0)
@@ -72,6 +74,10 @@ def decode_rle_strings(blob, starts, pixels, cnts, cnt_start):
             while more:
                 if p >= end:
                     return i, RLE_TRUNCATED
+                if json_escaped and blob[p] == 92:
+                    p += 1
+                    if p >= end or blob[p] != 92:
+                        return i, RLE_BAD_CHAR
                 c = np.int64(blob[p]) - 48
                 if c < 0 or c > 63 or k > 6:
                     return i, RLE_BAD_CHAR
@@ -414,3 +420,300 @@ def rle_to_bbox(cnts, cnt_start, heights, widths, boxes):
         boxes[i, 2] = ((xe - xs + 1) & 0xFFFFFFFF)
         boxes[i, 1] = ys
         boxes[i, 3] = ((ye - ys + 1) & 0xFFFFFFFF)
+
+
+# ------------------------------------------------------------------ results JSON fast path
+
+_KEY_IMAGE = np.frombuffer(b"image_id", np.uint8).copy()
+_KEY_CATEGORY = np.frombuffer(b"category_id", np.uint8).copy()
+_KEY_SCORE = np.frombuffer(b"score", np.uint8).copy()
+_KEY_SEGM = np.frombuffer(b"segmentation", np.uint8).copy()
+_KEY_BBOX = np.frombuffer(b"bbox", np.uint8).copy()
+_KEY_SIZE = np.frombuffer(b"size", np.uint8).copy()
+_KEY_COUNTS = np.frombuffer(b"counts", np.uint8).copy()
+
+
+@njit(cache=True, nogil=True)
+def _ws(buf, p):
+    n = buf.shape[0]
+    while p < n and (buf[p] == 32 or buf[p] == 10 or buf[p] == 13 or buf[p] == 9):
+        p += 1
+    return p
+
+
+@njit(cache=True, nogil=True)
+def _key_is(buf, s, e, key):
+    if e - s != key.shape[0]:
+        return False
+    for i in range(key.shape[0]):
+        if buf[s + i] != key[i]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _string_end(buf, p):
+    """``p`` at an opening quote: index after the closing quote, or -1 (invalid / control char)."""
+    n = buf.shape[0]
+    p += 1
+    while p < n:
+        c = buf[p]
+        if c == 34:
+            return p + 1
+        if c == 92:
+            if p + 1 >= n:
+                return -1
+            e = buf[p + 1]
+            if e == 117:  # \uXXXX
+                if p + 5 >= n:
+                    return -1
+                for q in range(p + 2, p + 6):
+                    h = buf[q]
+                    if not (48 <= h <= 57 or 65 <= h <= 70 or 97 <= h <= 102):
+                        return -1
+                p += 6
+                continue
+            if not (e == 34 or e == 92 or e == 47 or e == 98 or e == 102 or e == 110 or e == 114 or e == 116):
+                return -1
+            p += 2
+            continue
+        if c < 32 or c >= 128:  # control characters are invalid; non-ASCII: left to the general parser
+            return -1
+        p += 1
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _number_end(buf, p):
+    """JSON number grammar ``-?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?`` from ``p``: its end, or -1."""
+    n = buf.shape[0]
+    if p < n and buf[p] == 45:
+        p += 1
+    if p >= n or buf[p] < 48 or buf[p] > 57:
+        return -1
+    if buf[p] == 48:
+        p += 1
+    else:
+        while p < n and 48 <= buf[p] <= 57:
+            p += 1
+    if p < n and buf[p] == 46:
+        p += 1
+        if p >= n or buf[p] < 48 or buf[p] > 57:
+            return -1
+        while p < n and 48 <= buf[p] <= 57:
+            p += 1
+    if p < n and (buf[p] == 101 or buf[p] == 69):
+        p += 1
+        if p < n and (buf[p] == 43 or buf[p] == 45):
+            p += 1
+        if p >= n or buf[p] < 48 or buf[p] > 57:
+            return -1
+        while p < n and 48 <= buf[p] <= 57:
+            p += 1
+    return p
+
+
+@njit(cache=True, nogil=True)
+def _int_value(buf, p):
+    """A JSON integer (no fraction or exponent, at most 18 digits) -> (value, end); end -1 if not."""
+    e = _number_end(buf, p)
+    if e < 0:
+        return 0, -1
+    neg = buf[p] == 45
+    s = p + 1 if neg else p
+    if e - s > 18:
+        return 0, -1
+    v = np.int64(0)
+    for i in range(s, e):
+        c = buf[i]
+        if c < 48 or c > 57:
+            return 0, -1  # '.', 'e': not an integer literal
+        v = v * 10 + (c - 48)
+    return (-v if neg else v), e
+
+
+@njit(cache=True, nogil=True)
+def _skip_value(buf, p):
+    """End of a scalar JSON value at ``p`` (string, number, true/false/null), or -1."""
+    n = buf.shape[0]
+    if p >= n:
+        return -1
+    c = buf[p]
+    if c == 34:
+        return _string_end(buf, p)
+    if c == 123 or c == 91:
+        return -1  # nested values under unknown keys: left to the general parser
+    if c == 116 or c == 110:  # true / null
+        if p + 4 <= n and ((buf[p] == 116 and buf[p + 1] == 114 and buf[p + 2] == 117 and buf[p + 3] == 101)
+                           or (buf[p] == 110 and buf[p + 1] == 117 and buf[p + 2] == 108 and buf[p + 3] == 108)):
+            return p + 4
+        return -1
+    if c == 102:  # false
+        if p + 5 <= n and buf[p + 1] == 97 and buf[p + 2] == 108 and buf[p + 3] == 115 and buf[p + 4] == 101:
+            return p + 5
+        return -1
+    return _number_end(buf, p)
+
+
+@njit(cache=True, nogil=True)
+def scan_results_json(buf, img, cat, score_s, score_e, hw, cnt_s, cnt_e):
+    """Scan a COCO results file ``[{image_id, category_id, segmentation: {size, counts}, score}, ...]``.
+
+    A strict fast path for the common form (any key order, whitespace and extra keys with scalar
+    values allowed): integer ids, a JSON-number score, compressed-RLE ``segmentation`` with integer
+    ``size`` and a ``counts`` string whose only escape is ``\\\\``, and no ``bbox``. Fills the arrays
+    (score and counts as byte spans) and returns ``(n, ok, bound)`` where ``bound`` is the number of
+    characters ``'0'..'O'`` in all counts (an upper bound on the number of run lengths). ``ok`` is
+    False for anything else — other forms, invalid JSON, NaN, duplicate keys — and the caller then
+    uses the general JSON parser (which also produces the error messages).
+    """
+    n_buf = buf.shape[0]
+    cap = img.shape[0]
+    bound = 0
+    p = _ws(buf, 0)
+    if p >= n_buf or buf[p] != 91:
+        return 0, False, 0
+    p = _ws(buf, p + 1)
+    n = 0
+    if p < n_buf and buf[p] == 93:
+        p = _ws(buf, p + 1)
+        return 0, p == n_buf, 0
+    while True:
+        if p >= n_buf or buf[p] != 123 or n >= cap:
+            return n, False, bound
+        p = _ws(buf, p + 1)
+        seen = 0  # bits: 1 image, 2 category, 4 score, 8 segmentation
+        while True:
+            if p >= n_buf or buf[p] != 34:
+                return n, False, bound
+            ke = _string_end(buf, p)
+            if ke < 0:
+                return n, False, bound
+            ks = p + 1
+            for q in range(ks, ke - 1):
+                if buf[q] == 92:
+                    return n, False, bound  # escaped key: leave it to the general parser
+            p = _ws(buf, ke)
+            if p >= n_buf or buf[p] != 58:
+                return n, False, bound
+            p = _ws(buf, p + 1)
+            if _key_is(buf, ks, ke - 1, _KEY_IMAGE):
+                if seen & 1:
+                    return n, False, bound
+                v, p = _int_value(buf, p)
+                if p < 0:
+                    return n, False, bound
+                img[n] = v
+                seen |= 1
+            elif _key_is(buf, ks, ke - 1, _KEY_CATEGORY):
+                if seen & 2:
+                    return n, False, bound
+                v, p = _int_value(buf, p)
+                if p < 0:
+                    return n, False, bound
+                cat[n] = v
+                seen |= 2
+            elif _key_is(buf, ks, ke - 1, _KEY_SCORE):
+                if seen & 4:
+                    return n, False, bound
+                e = _number_end(buf, p)
+                if e < 0:
+                    return n, False, bound
+                score_s[n] = p
+                score_e[n] = e
+                p = e
+                seen |= 4
+            elif _key_is(buf, ks, ke - 1, _KEY_SEGM):
+                if seen & 8 or p >= n_buf or buf[p] != 123:
+                    return n, False, bound
+                p = _ws(buf, p + 1)
+                sseen = 0
+                while True:
+                    if p >= n_buf or buf[p] != 34:
+                        return n, False, bound
+                    se = _string_end(buf, p)
+                    if se < 0:
+                        return n, False, bound
+                    ss = p + 1
+                    p = _ws(buf, se)
+                    if p >= n_buf or buf[p] != 58:
+                        return n, False, bound
+                    p = _ws(buf, p + 1)
+                    if _key_is(buf, ss, se - 1, _KEY_SIZE) and not (sseen & 1):
+                        if p >= n_buf or buf[p] != 91:
+                            return n, False, bound
+                        h, p = _int_value(buf, _ws(buf, p + 1))
+                        if p < 0:
+                            return n, False, bound
+                        p = _ws(buf, p)
+                        if p >= n_buf or buf[p] != 44:
+                            return n, False, bound
+                        w, p = _int_value(buf, _ws(buf, p + 1))
+                        if p < 0:
+                            return n, False, bound
+                        p = _ws(buf, p)
+                        if p >= n_buf or buf[p] != 93:
+                            return n, False, bound
+                        p += 1
+                        hw[n, 0] = h
+                        hw[n, 1] = w
+                        sseen |= 1
+                    elif _key_is(buf, ss, se - 1, _KEY_COUNTS) and not (sseen & 2):
+                        if p >= n_buf or buf[p] != 34:
+                            return n, False, bound
+                        e = _string_end(buf, p)
+                        if e < 0:
+                            return n, False, bound
+                        q = p + 1
+                        while q < e - 1:
+                            c = buf[q]
+                            if c == 92:
+                                if buf[q + 1] != 92:
+                                    return n, False, bound
+                                q += 2
+                                continue
+                            if 48 <= c < 80:
+                                bound += 1
+                            q += 1
+                        cnt_s[n] = p + 1
+                        cnt_e[n] = e - 1
+                        p = e
+                        sseen |= 2
+                    else:
+                        return n, False, bound
+                    p = _ws(buf, p)
+                    if p < n_buf and buf[p] == 44:
+                        p = _ws(buf, p + 1)
+                        continue
+                    if p < n_buf and buf[p] == 125:
+                        p += 1
+                        break
+                    return n, False, bound
+                if sseen != 3:
+                    return n, False, bound
+                seen |= 8
+            elif _key_is(buf, ks, ke - 1, _KEY_BBOX):
+                return n, False, bound  # bbox decides areas: the general path handles it
+            else:
+                p = _skip_value(buf, p)
+                if p < 0:
+                    return n, False, bound
+            p = _ws(buf, p)
+            if p < n_buf and buf[p] == 44:
+                p = _ws(buf, p + 1)
+                continue
+            if p < n_buf and buf[p] == 125:
+                p += 1
+                break
+            return n, False, bound
+        if seen != 15:
+            return n, False, bound
+        n += 1
+        p = _ws(buf, p)
+        if p < n_buf and buf[p] == 44:
+            p = _ws(buf, p + 1)
+            continue
+        if p < n_buf and buf[p] == 93:
+            p = _ws(buf, p + 1)
+            return n, p == n_buf, bound
+        return n, False, bound
