@@ -238,3 +238,23 @@ def test_dataset_option_resolves_the_adapter_annotations(files, monkeypatch, tmp
     assert res.exit_code == 0, res.output
     assert seen["args"] == (tmp_path, "val")
     assert json.loads(res.stdout)["dataset"] == "fakecoco/val"
+
+
+def test_blas_probe_skip_is_scoped_to_numba_start_up():
+    """The CLI hides scipy's BLAS module only while numba initialises, then restores it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from segbench.cli.eval_instance import _numba_without_blas_probe\n"
+        "with _numba_without_blas_probe():\n"
+        "    assert sys.modules['scipy.linalg.cython_blas'] is None\n"
+        "    from segbench.kernels.coco import _ws\n"
+        "    assert _ws(np.zeros(3, np.uint8) + 32, 0) == 3\n"
+        "assert 'scipy.linalg.cython_blas' not in sys.modules\n"
+        "import scipy.linalg.cython_blas\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
