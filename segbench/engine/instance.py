@@ -720,7 +720,7 @@ def instance_record(evaluation: InstanceEvaluation | InstanceStats, *, fix_maxde
         params["predictions"] = evaluation.pred_path
     return make_record(
         "instance", result.metrics, result.per_class, dataset=dataset, model=model,
-        convention="pycocotools" if not fix_maxdets else "pycocotools+fix-maxdets",
+        convention="fix-maxdets" if fix_maxdets else "default",
         num_images=stats.num_images, seconds=seconds,
         meta={"num_detections": stats.num_detections, "num_categories": len(stats.category_ids),
               "timings": {k: round(v, 4) for k, v in timings.items()}, **(meta or {})},
