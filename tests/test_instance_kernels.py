@@ -99,6 +99,7 @@ def test_box_iou_matches_pycocotools(rng):
     K.box_iou_blocks(dt, gt, crowd, np.array([0]), np.array([30]), np.array([0]), np.array([7]),
                      np.array([0]), ious, 0, 1)
     np.testing.assert_array_equal(ious.reshape(30, 7), mask_utils.iou(dt.tolist(), gt.tolist(), crowd.astype(np.uint8).tolist()))
+    np.testing.assert_array_equal(ious.reshape(30, 7), ref.box_iou(dt, gt, crowd))
 
 
 def test_rle_to_bbox_matches_pycocotools(rng):
@@ -108,6 +109,9 @@ def test_rle_to_bbox_matches_pycocotools(rng):
     boxes = np.zeros((len(masks), 4))
     K.rle_to_bbox(dec.cnts, dec.start, np.full(len(masks), h), np.full(len(masks), w), boxes)
     np.testing.assert_array_equal(boxes, mask_utils.toBbox([encode(m) for m in masks]))
+    for i in range(len(masks)):
+        assert boxes[i].tolist() == ref.rle_bbox(dec.cnts[dec.start[i]:dec.start[i + 1]].tolist(), h, w)
+    assert any(b[3] == h and b[1] == 0 for b in boxes[:-2])  # the full-height quirk occurs
 
 
 def _match_case(rng, D, G):

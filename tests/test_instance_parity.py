@@ -114,7 +114,7 @@ def test_gt_annotation_id_zero(tmp_path):
     check_same(tmp_path, gt, results)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**31 - 1), crowd_p=st.sampled_from([0.0, 0.2, 0.6]),
        decimals=st.integers(0, 3), n_cats=st.integers(2, 5), iou_type=st.sampled_from(["segm", "bbox"]))
 def test_parity_hypothesis(tmp_path, seed, crowd_p, decimals, n_cats, iou_type):

@@ -96,8 +96,7 @@ def instance(
             adapter.check_split(split)
             gt = Path(adapter.instance_annotations(root, split))
             dataset_label = f"{dataset}/{split}"
-        from segbench.api import evaluate_instance, instance_record
-        from segbench.engine.instance import pr_curves_csv
+        from segbench.engine.instance import evaluate_instance, instance_record, pr_curves_csv  # = segbench.api's
         from segbench.metrics.instance import compute
         from segbench.report.records import record_tables
 

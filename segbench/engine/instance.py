@@ -355,9 +355,9 @@ def _segmentation_string(seg, h: int, w: int, path, who: str) -> str:
                 raise FormatError(f"{path}: {who} has uncompressed RLE counts that are not all non-negative integers")
             if sum(counts) != h * w:
                 raise FormatError(f"{path}: {who} has RLE counts summing to {sum(counts)}; expected {h}*{w} = {h * w}")
-            from segbench.kernels.reference_coco import encode_rle_string
+            from pycocotools import mask as mask_utils
 
-            return encode_rle_string(counts).decode("ascii")
+            return mask_utils.frPyObjects(seg, h, w)["counts"].decode("ascii")  # as annToRLE does
         raise FormatError(f"{path}: {who} has RLE counts of type {type(counts).__name__}; expected a string or a list")
     if isinstance(seg, list):
         from pycocotools import mask as mask_utils

@@ -149,3 +149,37 @@ def accumulate_category(blocks, rec_thrs, max_det):
                 break
             precision[t, ri] = pr[pi]
     return precision, recall
+
+
+def box_iou(dt_boxes, gt_boxes, crowd) -> np.ndarray:
+    """``bbIou`` vectorised: ``[x, y, w, h]`` boxes; crowd ground truth: detection area as denominator."""
+    d = np.asarray(dt_boxes, float).reshape(-1, 4)[:, None, :]
+    g = np.asarray(gt_boxes, float).reshape(-1, 4)[None, :, :]
+    w = np.minimum(d[..., 2] + d[..., 0], g[..., 2] + g[..., 0]) - np.maximum(d[..., 0], g[..., 0])
+    h = np.minimum(d[..., 3] + d[..., 1], g[..., 3] + g[..., 1]) - np.maximum(d[..., 1], g[..., 1])
+    inter = w * h
+    da = d[..., 2] * d[..., 3]
+    ga = g[..., 2] * g[..., 3]
+    union = np.where(np.asarray(crowd, bool)[None, :], da, da + ga - inter)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where((w > 0) & (h > 0), inter / union, 0.0)
+    return out
+
+
+def rle_bbox(counts, h: int, w: int) -> list[float]:
+    """``rleToBbox`` for one mask, including its quirk: a foreground run that crosses a column
+    boundary makes the box span the full height."""
+    m = (len(counts) // 2) * 2
+    if m == 0:
+        return [0.0, 0.0, 0.0, 0.0]
+    xs, ys, xe, ye, cc, xp = w, h, 0, 0, 0, 0
+    for j in range(m):
+        cc += int(counts[j])
+        t = cc - j % 2
+        y, x = t % h, t // h
+        if j % 2 == 0:
+            xp = x
+        elif xp < x:
+            ys, ye = 0, h - 1
+        xs, xe, ys, ye = min(xs, x), max(xe, x), min(ys, y), max(ye, y)
+    return [float(xs), float(ys), float(xe - xs + 1), float(ye - ys + 1)]
