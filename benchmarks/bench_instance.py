@@ -197,6 +197,16 @@ def main() -> None:
     for name, (wall, rss, stats) in results.items():
         ratio = f"{wall / base:.2f}x" if base else "-"
         print(f"{name:<18}{wall:>8.2f}{rss:>10.0f}{ratio:>13}   {stats[0]:.4f} / {stats[1]:.4f} / {stats[2]:.4f}")
+    if "segbench" in results:
+        sb_wall, sb_rss, _ = results["segbench"]
+        checks = []
+        if "pycocotools" in results:
+            checks.append((f"speed >= 5x pycocotools: {results['pycocotools'][0] / sb_wall:.2f}x", results["pycocotools"][0] / sb_wall >= 5))
+            checks.append((f"peak memory <= pycocotools': {sb_rss:.0f} vs {results['pycocotools'][1]:.0f} MiB", sb_rss <= results["pycocotools"][1]))
+        if "faster-coco-eval" in results:
+            checks.append((f"speed >= 1.5x faster-coco-eval: {results['faster-coco-eval'][0] / sb_wall:.2f}x", results["faster-coco-eval"][0] / sb_wall >= 1.5))
+        for text, ok in checks:
+            print(f"target {'met' if ok else 'MISSED'}: {text}")
     if "pycocotools" in results:
         ref = results["pycocotools"][2]
         for name, (_, _, stats) in results.items():
