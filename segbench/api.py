@@ -88,3 +88,5 @@ def write_per_image_csv(path: str | os.PathLike, stats: SemanticStats, conventio
     per_image_frame(stats, convention).to_csv(buf, index=False)
     atomic_write_text(path, buf.getvalue())
 from segbench.engine.dataset_eval import dataset_semantic_record, evaluate_semantic_dataset  # noqa: E402,F401
+
+from segbench.engine.instance import evaluate_instance, instance_record  # noqa: E402,F401  (COCO AP)

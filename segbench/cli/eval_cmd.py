@@ -84,3 +84,5 @@ def semantic(
             info(f"{len(evaluation.extra)} prediction files have no ground truth and were not evaluated")
         emit(record, record_tables(record), fmt, json_out)
 
+
+from segbench.cli import eval_instance  # noqa: E402,F401  (registers ``eval instance``)

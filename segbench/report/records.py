@@ -34,7 +34,9 @@ SUMMARY_COLUMNS: dict[str, list[tuple[str, str]]] = {
 PER_CLASS_COLUMNS: dict[str, list[tuple[str, str, str]]] = {
     "semantic": [("iou", "IoU", "percent"), ("iiou", "iIoU", "percent"), ("acc", "Acc", "percent"),
                  ("dice", "Dice", "percent")],
-    "instance": [("AP", "AP", "percent"), ("AP50", "AP50", "percent"), ("AP75", "AP75", "percent")],
+    "instance": [("AP", "AP", "percent"), ("AP50", "AP50", "percent"), ("AP75", "AP75", "percent"),
+                 ("APs", "APS", "percent"), ("APm", "APM", "percent"), ("APl", "APL", "percent"),
+                 ("AR100", "AR100", "percent"), ("num_gt", "GT", "int")],
     "panoptic": [
         ("PQ", "PQ", "percent"), ("SQ", "SQ", "percent"), ("RQ", "RQ", "percent"),
         ("tp", "TP", "int"), ("fp", "FP", "int"), ("fn", "FN", "int"),
@@ -47,7 +49,8 @@ COUNT_METRICS = {"num_images"}
 def summary_columns(task: str, metrics: dict) -> list[tuple[str, str]]:
     cols = list(SUMMARY_COLUMNS.get(task, []))
     known = {k for k, _ in cols}
-    cols += [(k, k) for k, v in metrics.items() if k not in known and (v is None or isinstance(v, (int, float)))]
+    cols += [(k, k) for k, v in metrics.items() if k not in known and (v is None or isinstance(v, (int, float)))
+             and not (task == "instance" and k.startswith("AR"))]  # instance recall: its own table
     return [(k, h) for k, h in cols if k in metrics]
 
 
@@ -78,8 +81,24 @@ def per_class_table(record: dict) -> Table | None:
     )
 
 
+def recall_table(record: dict, label: str | None = None) -> Table | None:
+    """COCO average recall (AR1, AR10, AR100, ARS, ARM, ARL) of an instance record."""
+    metrics = record["metrics"]
+    keys = [k for k in metrics if k.startswith("AR")]
+    if not keys:
+        return None
+    headers = {"ARs": "ARS", "ARm": "ARM", "ARl": "ARL"}
+    name = label or record.get("model") or record.get("dataset") or "result"
+    return Table(title="Average recall", columns=[""] + [headers.get(k, k) for k in keys],
+                 kinds=["label"] + ["percent"] * len(keys), rows=[[name] + [metrics[k] for k in keys]])
+
+
 def record_tables(record: dict, per_class: bool = True) -> list[Table]:
     tables = [summary_table(record)]
+    if record["task"] == "instance":
+        rt = recall_table(record)
+        if rt is not None:
+            tables.append(rt)
     if per_class:
         pc = per_class_table(record)
         if pc is not None:

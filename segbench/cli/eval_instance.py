@@ -1,0 +1,118 @@
+"""``segbench eval instance``: COCO mask (or box) AP, identical to pycocotools' COCOeval."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from segbench.cli.common import OutputFormat, cli_errors, emit, info
+from segbench.cli.eval_cmd import app
+
+DEFAULT_AREAS = "all=0:1e10,small=0:1024,medium=1024:9216,large=9216:1e10"
+
+
+@contextlib.contextmanager
+def _numba_without_blas_probe():
+    """Skip numba's BLAS probe while its CPU target initialises in this process.
+
+    On its first compilation or cache load numba imports ``numba.np.arraymath``, which imports
+    ``scipy.linalg.cython_blas`` (when scipy is installed) only to know whether ``np.dot`` & co.
+    can be compiled: about 0.3 s and 15 MB per process, a fifth of a typical ``eval instance``
+    run. segbench's kernels use no BLAS, so the CLI process hides that one module while numba
+    initialises (numba then reports BLAS as unavailable to jitted code in this process only) and
+    restores it right after. Nothing is changed when numba or scipy.linalg is already loaded.
+    """
+    key = "scipy.linalg.cython_blas"
+    active = "numba.np.arraymath" not in sys.modules and key not in sys.modules
+    if active:
+        sys.modules[key] = None  # type: ignore[assignment]  # makes `import` raise ImportError
+    try:
+        yield
+    finally:
+        if active and sys.modules.get(key, 0) is None:
+            del sys.modules[key]
+
+
+def parse_max_dets(text: str) -> tuple[int, ...]:
+    from segbench.errors import InputError
+
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise InputError(f"--max-dets {text!r}: expected comma-separated positive integers, e.g. 1,10,100") from None
+    return values
+
+
+def parse_area_ranges(text: str) -> tuple[tuple[str, float, float], ...]:
+    """``"all=0:1e10,small=0:1024,..."`` -> ((name, low, high), ...) in pixels (area units)."""
+    from segbench.errors import InputError
+
+    out = []
+    for part in text.split(","):
+        try:
+            name, bounds = part.split("=")
+            lo, hi = (float(v) for v in bounds.split(":"))
+        except ValueError:
+            raise InputError(f"--area-ranges {text!r}: expected name=low:high[,...], e.g. {DEFAULT_AREAS}") from None
+        out.append((name.strip(), lo, hi))
+    return tuple(out)
+
+
+@app.command("instance")
+def instance(
+    gt: Optional[Path] = typer.Option(None, "--gt", help="COCO instances JSON (images, annotations, categories)."),
+    pred: Path = typer.Option(..., "--pred", help="COCO results JSON: a list of {image_id, category_id, segmentation, score}."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="Registered dataset whose instances JSON is the ground truth (instead of --gt)."),
+    root: Optional[Path] = typer.Option(None, "--root", help="Dataset root folder (with --dataset)."),
+    split: str = typer.Option("val", "--split", help="Dataset split (with --dataset)."),
+    iou_type: str = typer.Option("segm", "--iou-type", help="segm (mask IoU) or bbox (box IoU)."),
+    max_dets: str = typer.Option("1,10,100", "--max-dets", help="Detections kept per image and category, for AR."),
+    area_ranges: str = typer.Option(DEFAULT_AREAS, "--area-ranges", help="Area ranges name=low:high (pixels); 'all' is required."),
+    per_class: bool = typer.Option(False, "--per-class", help="Add the per-category AP table."),
+    fix_maxdets: bool = typer.Option(False, "--fix-maxdets", help="Read AP at the largest --max-dets instead of pycocotools' hard-coded 100."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result record here (atomically)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format on stdout."),
+    pr_curves: Optional[Path] = typer.Option(None, "--pr-curves", help="Write precision at the 101 recall points per category and IoU threshold to this CSV."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Threads for IoU and matching (0 = all cores; 1 was fastest on 2 cores)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model label stored in the record."),
+) -> None:
+    """COCO AP/AR (12 numbers) exactly as pycocotools' COCOeval computes them, quirks included."""
+    with cli_errors():
+        import time
+
+        from segbench.errors import InputError
+
+        if (gt is None) == (dataset is None):
+            raise InputError("give either --gt INSTANCES.json or --dataset NAME (with --root and --split), not both")
+        dataset_label = None
+        if dataset is not None:
+            from segbench.datasets.base import get_dataset
+
+            adapter = get_dataset(dataset)
+            adapter.check_split(split)
+            gt = Path(adapter.instance_annotations(root, split))
+            dataset_label = f"{dataset}/{split}"
+        from segbench.engine.instance import evaluate_instance, instance_record, pr_curves_csv  # = segbench.api's
+        from segbench.metrics.instance import compute
+        from segbench.report.records import record_tables
+
+        with _numba_without_blas_probe():
+            evaluation = evaluate_instance(gt, pred, iou_type=iou_type, max_dets=parse_max_dets(max_dets),
+                                           area_ranges=parse_area_ranges(area_ranges), jobs=jobs)
+        t = time.perf_counter()
+        result = compute(evaluation.stats, fix_maxdets)
+        evaluation.timings["accumulate + summarize"] = time.perf_counter() - t
+        evaluation.seconds += evaluation.timings["accumulate + summarize"]
+        record = instance_record(evaluation, fix_maxdets=fix_maxdets, dataset=dataset_label, model=model,
+                                 result=result)
+        if pr_curves is not None:
+            from segbench.fileio import atomic_write_text
+
+            atomic_write_text(pr_curves, pr_curves_csv(result, evaluation.stats))
+        if evaluation.stats.num_detections == 0:
+            info("the results list is empty: every AP and AR is 0 (categories without ground truth stay undefined)")
+        emit(record, record_tables(record, per_class=per_class), fmt, json_out)
