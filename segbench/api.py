@@ -87,3 +87,4 @@ def write_per_image_csv(path: str | os.PathLike, stats: SemanticStats, conventio
     buf = io.StringIO()
     per_image_frame(stats, convention).to_csv(buf, index=False)
     atomic_write_text(path, buf.getvalue())
+from segbench.engine.panoptic import PanopticEvaluation, evaluate_panoptic, panoptic_record  # noqa: E402,F401

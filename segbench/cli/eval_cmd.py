@@ -55,3 +55,6 @@ def semantic(
         if evaluation.extra:
             info(f"{len(evaluation.extra)} prediction files have no ground truth and were not evaluated")
         emit(record, record_tables(record), fmt, json_out)
+
+
+from segbench.cli import eval_panoptic  # noqa: E402,F401  (registers `eval panoptic`)

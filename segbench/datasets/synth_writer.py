@@ -150,3 +150,6 @@ def write_synthetic(config: SynthConfig, tasks: tuple[str, ...] | None = None,
 
 def default_out() -> Path:
     return Path(os.environ.get("SEGBENCH_DEMO_DIR", "segbench-demo"))
+
+
+from segbench.datasets import synth_panoptic  # noqa: E402,F401  (registers the "panoptic" writer)
