@@ -1,0 +1,99 @@
+"""Numba panoptic kernels against the plain-numpy references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from _panoptic_data import CATEGORIES, id_to_rgb, random_image, segments_info
+from segbench.kernels.panoptic import image_pq_counts, pair_counts
+from segbench.kernels.reference_panoptic import (image_pq_reference, pair_counts_reference, rgb_to_id)
+
+CAT_IDS = [c["id"] for c in CATEGORIES]
+
+
+def _as(rgb, order, alpha):
+    out = rgb[..., ::-1] if order == "BGR" else rgb
+    if alpha:
+        out = np.concatenate([out, np.full(out.shape[:2] + (1,), 255, np.uint8)], -1)
+    return np.ascontiguousarray(out)
+
+
+@pytest.mark.parametrize("order,alpha", [("RGB", False), ("BGR", False), ("RGB", True), ("BGR", True)])
+def test_pair_counts_matches_reference(rng, order, alpha):
+    ids = np.array([0, 1, 255, 256, 65535, 65536, 2**24 - 1, 123456], np.int64)
+    gt = rng.choice(ids, size=(37, 53))
+    pred = rng.choice(ids[::-1], size=(37, 53))
+    gt_ids = np.array(sorted({1, 256, 2**24 - 1, 65536}), np.int64)  # 255, 65535, 123456 unlisted
+    pred_ids = np.array(sorted({255, 65535, 123456, 2**24 - 1}), np.int64)
+    counts, ug, up = pair_counts(_as(id_to_rgb(gt), order, alpha), _as(id_to_rgb(pred), order, alpha),
+                                 gt_ids, pred_ids, order, order)
+    np.testing.assert_array_equal(counts, pair_counts_reference(gt, pred, gt_ids, pred_ids))
+    assert ug in (255, 65535, 123456) and up in (1, 256, 65536)
+    assert ug == int(gt.reshape(-1)[~np.isin(gt.reshape(-1), [0, *gt_ids])][0])
+    assert up == int(pred.reshape(-1)[~np.isin(pred.reshape(-1), [0, *pred_ids])][0])
+    assert counts.sum() == gt.size
+
+
+def test_rgb_decoding_is_r_plus_256g_plus_65536b():
+    rgb = np.array([[[1, 2, 3], [255, 0, 0], [0, 0, 1]]], np.uint8)
+    np.testing.assert_array_equal(rgb_to_id(rgb), [[1 + 2 * 256 + 3 * 65536, 255, 65536]])
+    ids = np.array([1 + 2 * 256 + 3 * 65536, 255, 65536], np.int64)
+    counts, ug, up = pair_counts(rgb, rgb[..., ::-1].copy(), np.sort(ids), np.sort(ids), "RGB", "BGR")
+    assert ug == up == -1
+    np.testing.assert_array_equal(np.diagonal(counts)[1:-1], [1, 1, 1])
+
+
+def _kernel_image(gt, gt_info, pred, pred_info):
+    col = {c: k for k, c in enumerate(CAT_IDS)}
+    g_ids = np.array(sorted(s["id"] for s in gt_info), np.int64)
+    p_ids = np.array(sorted(s["id"] for s in pred_info), np.int64)
+    gmap = {s["id"]: s for s in gt_info}
+    pmap = {s["id"]: s for s in pred_info}
+    counts, ug, up = pair_counts(id_to_rgb(gt), id_to_rgb(pred), g_ids, p_ids)
+    assert ug == up == -1
+    crowd_of_cat = np.full(len(CAT_IDS), -1, np.int64)
+    for s in gt_info:  # JSON order: the last crowd segment of a category wins
+        if s["iscrowd"]:
+            crowd_of_cat[col[s["category_id"]]] = int(np.searchsorted(g_ids, s["id"])) + 1
+    return image_pq_counts(
+        counts, np.array([gmap[i]["area"] for i in g_ids], np.int64),
+        np.array([col[gmap[i]["category_id"]] for i in g_ids], np.int64),
+        np.array([gmap[i]["iscrowd"] for i in g_ids], bool),
+        np.array([col[pmap[i]["category_id"]] for i in p_ids], np.int64), crowd_of_cat, len(CAT_IDS))
+
+
+@pytest.mark.parametrize("kind", ["mixed", "stuff", "things"])
+def test_image_pq_counts_matches_reference(kind):
+    rng = np.random.default_rng(["mixed", "stuff", "things"].index(kind))
+    for _ in range(30):
+        gt, gs, pred, ps = random_image(rng, 40, 56, kind)
+        gt_info, pred_info = segments_info(gt, gs, rng), segments_info(pred, ps, rng)
+        got = _kernel_image(gt, gt_info, pred, pred_info)
+        want = image_pq_reference(gt, pred, gt_info, pred_info, CAT_IDS)
+        np.testing.assert_allclose(got[0], want[0], rtol=0, atol=1e-12)
+        for a, b in zip(got[1:], want[1:]):
+            np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_image_pq_counts_property(data):
+    """Tiny maps over few ids (many ties, crowds, VOID) agree with the reference."""
+    h = data.draw(st.integers(1, 7))
+    w = data.draw(st.integers(1, 7))
+    gt = np.array(data.draw(st.lists(st.sampled_from([0, 3, 9, 300, 70000]), min_size=h * w, max_size=h * w))).reshape(h, w)
+    pred = np.array(data.draw(st.lists(st.sampled_from([0, 4, 9, 500, 80000]), min_size=h * w, max_size=h * w))).reshape(h, w)
+    cats = data.draw(st.lists(st.sampled_from(CAT_IDS[:2] + CAT_IDS[4:5]), min_size=10, max_size=10))
+    crowd = data.draw(st.lists(st.booleans(), min_size=5, max_size=5))
+    gs = {v: (cats[k], int(crowd[k])) for k, v in enumerate([3, 9, 300, 70000])}
+    ps = {v: (cats[5 + k], 0) for k, v in enumerate([4, 9, 500, 80000])}
+    rng = np.random.default_rng(data.draw(st.integers(0, 99)))
+    gt_info, pred_info = segments_info(gt, gs, rng), segments_info(pred, ps, rng)
+    got = _kernel_image(gt, gt_info, pred, pred_info)
+    want = image_pq_reference(gt, pred, gt_info, pred_info, CAT_IDS)
+    np.testing.assert_allclose(got[0], want[0], rtol=0, atol=1e-12)
+    for a, b in zip(got[1:], want[1:]):
+        np.testing.assert_array_equal(a, b)
