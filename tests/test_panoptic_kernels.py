@@ -97,3 +97,37 @@ def test_image_pq_counts_property(data):
     np.testing.assert_allclose(got[0], want[0], rtol=0, atol=1e-12)
     for a, b in zip(got[1:], want[1:]):
         np.testing.assert_array_equal(a, b)
+
+
+def _blocky(rng, h, w, ids, n_rects):
+    out = np.zeros((h, w), np.int64)
+    for _ in range(n_rects):
+        y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
+        out[y:y + int(rng.integers(1, h + 1)), x:x + int(rng.integers(1, w + 1))] = int(rng.choice(ids))
+    return out
+
+
+@pytest.mark.parametrize("h,w", [(61, 67), (8, 8), (1, 13), (40, 64), (3, 5)])
+def test_pair_counts_fast_path_on_long_runs(h, w):
+    """Large constant regions take the 8-pixels-at-a-time path; changes at any offset and the tail
+    of fewer than 8 pixels take the per-pixel path; unaligned buffers are copied."""
+    rng = np.random.default_rng(h * 100 + w)
+    ids = np.array([0, 7, 256, 70000, 2**24 - 1, 99999], np.int64)
+    for k in range(20):
+        gt = _blocky(rng, h, w, ids, 6)
+        pred = _blocky(rng, h, w, ids[::-1], 4)
+        gt_ids = np.array([7, 256, 70000, 2**24 - 1], np.int64)  # 99999 unlisted in GT
+        pred_ids = np.array([7, 70000, 99999, 2**24 - 1], np.int64)  # 256 unlisted in pred
+        order = "BGR" if k % 2 else "RGB"
+        g_rgb, p_rgb = _as(id_to_rgb(gt), order, False), _as(id_to_rgb(pred), "RGB", False)
+        if k % 3 == 0:  # an unaligned view of the same pixels
+            buf = np.empty(g_rgb.size + 1, np.uint8)[1:]
+            buf[:] = g_rgb.reshape(-1)
+            g_rgb = buf.reshape(g_rgb.shape)
+        counts, ug, up = pair_counts(g_rgb, p_rgb, gt_ids, pred_ids, order, "RGB")
+        np.testing.assert_array_equal(counts, pair_counts_reference(gt, pred, gt_ids, pred_ids))
+        flat_g, flat_p = gt.reshape(-1), pred.reshape(-1)
+        bad_g = flat_g[~np.isin(flat_g, [0, *gt_ids])]
+        bad_p = flat_p[~np.isin(flat_p, [0, *pred_ids])]
+        assert ug == (int(bad_g[0]) if bad_g.size else -1)
+        assert up == (int(bad_p[0]) if bad_p.size else -1)

@@ -31,6 +31,8 @@ exactly as panopticapi does). Both kernels release the GIL.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from numba import njit
 
@@ -56,17 +58,26 @@ def _slot(ids, value):
 @njit(cache=True, nogil=True)
 def _pair_counts(gt, g_stride, g_r, g_g, g_b, pred, p_stride, p_r, p_g, p_b, npix,
                  gt_ids, pred_ids, counts, unknown):
+    """Counts runs of identical (gt, pred) pixel pairs; a lookup happens only where an id changes."""
     ng1 = gt_ids.size + 1
     np1 = pred_ids.size + 1
     last_g = np.int64(-1)
     last_p = np.int64(-1)
     gi = 0
     pi = 0
+    run = 0
     a = 0
     b = 0
     for _ in range(npix):
         g = np.int64(gt[a + g_r]) | (np.int64(gt[a + g_g]) << 8) | (np.int64(gt[a + g_b]) << 16)
         p = np.int64(pred[b + p_r]) | (np.int64(pred[b + p_g]) << 8) | (np.int64(pred[b + p_b]) << 16)
+        a += g_stride
+        b += p_stride
+        if g == last_g and p == last_p:
+            run += 1
+            continue
+        counts[gi, pi] += run
+        run = 1
         if g != last_g:
             last_g = g
             gi = _slot(gt_ids, g)
@@ -77,9 +88,74 @@ def _pair_counts(gt, g_stride, g_r, g_g, g_b, pred, p_stride, p_r, p_g, p_b, npi
             pi = _slot(pred_ids, p)
             if pi == np1 and unknown[1] < 0:
                 unknown[1] = p
-        counts[gi, pi] += 1
-        a += g_stride
-        b += p_stride
+    counts[gi, pi] += run
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _raw_to_id(raw, bgr):
+    """Pixel bytes as a little-endian 24-bit int -> segment id (swap bytes 0 and 2 for BGR)."""
+    if bgr:
+        return ((raw & 0xFF) << 16) | (raw & 0xFF00) | (raw >> 16)
+    return raw
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pattern(t):
+    """The three uint64 words of 8 pixels of raw colour ``t`` (24 bytes, little-endian)."""
+    t = np.uint64(t)
+    w0 = t | (t << np.uint64(24)) | (t << np.uint64(48))
+    w1 = (t >> np.uint64(16)) | (t << np.uint64(8)) | (t << np.uint64(32)) | (t << np.uint64(56))
+    w2 = (t >> np.uint64(8)) | (t << np.uint64(16)) | (t << np.uint64(40))
+    return w0, w1, w2
+
+
+@njit(cache=True, nogil=True)
+def _pair_counts_rgb(gt, pred, gw, pw, npix, g_bgr, p_bgr, gt_ids, pred_ids, counts, unknown):
+    """3-channel fast path: 8 pixels (3 uint64 words per map) at a time while both colours stay
+    the same as the current run's; pixel by pixel (with id lookups) only in blocks that change."""
+    ng1 = gt_ids.size + 1
+    np1 = pred_ids.size + 1
+    last_g = np.int64(0)  # raw colours of the current run: VOID (0) at counts[0, 0] ...
+    last_p = np.int64(0)
+    gi = 0
+    pi = 0
+    run = 0
+    g0 = g1 = g2 = p0 = p1 = p2 = np.uint64(0)  # ... whose 8-pixel words are all 0
+    nblocks = gw.size // 3
+    i = 0
+    for blk in range(nblocks + 1):
+        w = 3 * blk
+        if blk < nblocks and gw[w] == g0 and gw[w + 1] == g1 and gw[w + 2] == g2 \
+                and pw[w] == p0 and pw[w + 1] == p1 and pw[w + 2] == p2:
+            run += 8
+            i += 8
+            continue
+        stop = min(i + 8, npix) if blk < nblocks else npix
+        while i < stop:
+            a = 3 * i
+            g = np.int64(gt[a]) | (np.int64(gt[a + 1]) << 8) | (np.int64(gt[a + 2]) << 16)
+            p = np.int64(pred[a]) | (np.int64(pred[a + 1]) << 8) | (np.int64(pred[a + 2]) << 16)
+            i += 1
+            if g == last_g and p == last_p:
+                run += 1
+                continue
+            counts[gi, pi] += run
+            run = 1
+            if g != last_g:
+                last_g = g
+                gid = _raw_to_id(g, g_bgr)
+                gi = _slot(gt_ids, gid)
+                if gi == ng1 and unknown[0] < 0:
+                    unknown[0] = gid
+            if p != last_p:
+                last_p = p
+                pid = _raw_to_id(p, p_bgr)
+                pi = _slot(pred_ids, pid)
+                if pi == np1 and unknown[1] < 0:
+                    unknown[1] = pid
+        g0, g1, g2 = _pattern(last_g)
+        p0, p1, p2 = _pattern(last_p)
+    counts[gi, pi] += run
 
 
 def _channels(array: np.ndarray, order: str) -> tuple[np.ndarray, int, int, int, int]:
@@ -90,6 +166,15 @@ def _channels(array: np.ndarray, order: str) -> tuple[np.ndarray, int, int, int,
     flat = np.ascontiguousarray(array).reshape(-1)
     r, g, b = (0, 1, 2) if order == "RGB" else (2, 1, 0)
     return flat, array.shape[2], r, g, b
+
+
+def _words(flat: np.ndarray, npix: int) -> np.ndarray:
+    """uint64 view of the first ``npix // 8`` blocks of 8 pixels (24 bytes each)."""
+    n = (npix // 8) * 24
+    head = flat[:n]
+    if head.ctypes.data % 8:
+        head = head.copy()
+    return head.view(np.uint64)
 
 
 def pair_counts(gt: np.ndarray, pred: np.ndarray, gt_ids: np.ndarray, pred_ids: np.ndarray,
@@ -110,7 +195,11 @@ def pair_counts(gt: np.ndarray, pred: np.ndarray, gt_ids: np.ndarray, pred_ids: 
     counts = np.zeros((gt_ids.size + 2, pred_ids.size + 2), dtype=np.int64)
     unknown = np.full(2, -1, dtype=np.int64)
     npix = gt.shape[0] * gt.shape[1]
-    _pair_counts(g, gs, gr, gg, gb, p, ps, pr, pg, pb, npix, gt_ids, pred_ids, counts, unknown)
+    if gs == 3 and ps == 3 and sys.byteorder == "little":
+        _pair_counts_rgb(g, p, _words(g, npix), _words(p, npix), npix, gt_order == "BGR", pred_order == "BGR",
+                         gt_ids, pred_ids, counts, unknown)
+    else:
+        _pair_counts(g, gs, gr, gg, gb, p, ps, pr, pg, pb, npix, gt_ids, pred_ids, counts, unknown)
     return counts, int(unknown[0]), int(unknown[1])
 
 
