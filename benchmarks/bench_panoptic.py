@@ -68,24 +68,25 @@ CITYSCAPES = textwrap.dedent(
 )
 
 
+CPU = {}
+
+
 def run_timed(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
-    """Wall time, peak RSS (MiB) of the largest process in the child's tree, and its stdout."""
+    """Wall time, peak RSS (MiB) of the largest process in the child's tree, and its stdout.
+    The CPU time (user + system, all processes of the tree) is recorded in ``CPU[tuple(cmd)]``."""
     wrapper = (
         "import resource, subprocess, sys, time; t=time.perf_counter(); "
         "r=subprocess.run(sys.argv[1:], capture_output=True, text=True); dt=time.perf_counter()-t; "
-        "print(dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode); "
+        "u=resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(dt, u.ru_maxrss, u.ru_utime + u.ru_stime, r.returncode); "
         "sys.stderr.write(r.stdout[-3000:] + r.stderr[-3000:])"
     )
     out = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, env=env)
-    dt, rss, rc = out.stdout.split()
+    dt, rss, cpu, rc = out.stdout.split()
     if rc != "0":
         raise SystemExit(f"command failed: {' '.join(cmd)}\n{out.stderr}")
+    CPU[tuple(cmd)] = min(CPU.get(tuple(cmd), float("inf")), float(cpu))
     return float(dt), int(rss) // 1024, out.stderr
-
-
-def best(cmd, repeat, env=None):
-    runs = [run_timed(cmd, env) for _ in range(repeat)]
-    return min(r[0] for r in runs), max(r[1] for r in runs), runs[0][2]
 
 
 def ensure_data(images: int, h: int, w: int) -> Path:
@@ -114,6 +115,41 @@ def repeated_json(root: Path, times: int) -> Path:
     return out
 
 
+def in_process(root: Path, jobs: int, repeat: int) -> None:
+    """Steady state inside one process (imports and Numba start-up excluded): the engine vs a bare
+    threaded decode of the same PNGs with the same decoder and number of threads."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import cv2
+
+    sys.path.insert(0, str(ROOT))
+    from segbench.engine.panoptic import evaluate_panoptic
+    from segbench.kernels.panoptic import warm_up
+
+    warm_up()
+    files = [root / kind / a["file_name"] for kind in ("gt", "pred")
+             for a in json.loads((root / f"{kind}.json").read_text())["annotations"]]
+
+    def decode():
+        with ThreadPoolExecutor(jobs) as pool:
+            for _ in pool.map(lambda f: cv2.imread(str(f), cv2.IMREAD_UNCHANGED), files):
+                pass
+
+    def engine():
+        evaluate_panoptic(root / "gt.json", root / "gt", root / "pred.json", root / "pred", jobs=jobs)
+
+    best = {"decode": float("inf"), "engine": float("inf")}
+    for _ in range(max(repeat, 3)):
+        for key, fn in (("decode", decode), ("engine", engine)):
+            t = time.perf_counter()
+            fn()
+            best[key] = min(best[key], time.perf_counter() - t)
+    print(f"\n== in one process, {len(files) // 2} pairs, {jobs} threads, best of {max(repeat, 3)}")
+    print(f"decode only (OpenCV) : {best['decode']:6.3f} s")
+    print(f"segbench engine      : {best['engine']:6.3f} s   ratio {best['engine'] / best['decode']:.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--images", type=int, default=200)
@@ -133,35 +169,71 @@ def main() -> None:
 
     run_timed(segbench(root), env)  # warm the Numba cache and the page cache
     cs_out = root.parent / "cityscapes-result.json"
-    t_cs, rss_cs, cs_text = best([sys.executable, "-c", CITYSCAPES, str(root), str(cs_out)], args.repeat, env)
-    t_sb, rss_sb, _ = best(segbench(root), args.repeat, env)
-    t_sb1, _, _ = best(segbench(root, "--jobs", "1"), args.repeat, env)
-    t_floor, rss_floor, _ = best([sys.executable, "-c", DECODE, "opencv", str(jobs), str(root)], args.repeat, env)
-    t_floor1, _, _ = best([sys.executable, "-c", DECODE, "opencv", "1", str(root)], args.repeat, env)
-    t_pil1, _, _ = best([sys.executable, "-c", DECODE, "pillow", "1", str(root)], args.repeat, env)
-    t_empty, _, _ = best([sys.executable, "-c", "import cv2"], args.repeat, env)
-
+    commands = {
+        "cs": [sys.executable, "-c", CITYSCAPES, str(root), str(cs_out)],
+        "sb": segbench(root),
+        "sb1": segbench(root, "--jobs", "1"),
+        "floor": [sys.executable, "-c", DECODE, "opencv", str(jobs), str(root)],
+        "floor1": [sys.executable, "-c", DECODE, "opencv", "1", str(root)],
+        "pil1": [sys.executable, "-c", DECODE, "pillow", "1", str(root)],
+        "empty": [sys.executable, "-c", "import cv2"],
+    }
+    # Round-robin repeats so that load from other processes hits every tool alike; best of each.
+    times = {k: [] for k in commands}
+    peak = {k: 0 for k in commands}
+    cs_text = ""
+    for _ in range(args.repeat):
+        for key, cmd in commands.items():
+            t, rss, text = run_timed(cmd, env)
+            times[key].append(t)
+            peak[key] = max(peak[key], rss)
+            cs_text = text if key == "cs" else cs_text
+    t_cs, t_sb, t_sb1, t_floor, t_floor1, t_pil1, t_empty = (min(times[k]) for k in commands)
+    rss_cs, rss_sb, rss_floor = peak["cs"], peak["sb"], peak["floor"]
     pq_cs = float(cs_text.split("PQ ")[-1].split()[0]) if "PQ " in cs_text else float("nan")
     pq_sb = json.loads((root.parent / "segbench-result.json").read_text())["metrics"]["PQ"]
     print(f"\n== PQ on {args.images} image pairs of {h}x{w}, whole process, best of {args.repeat} "
           f"({jobs} CPUs, {os.cpu_count()} cores visible)")
     print(f"PQ: segbench {pq_sb!r}  cityscapesScripts {pq_cs!r}  |diff| = {abs(pq_sb - pq_cs):.1e}")
-    print(f"cityscapesScripts evaluatePanoptic ({os.cpu_count()} procs) : {t_cs:6.2f} s  peak {rss_cs} MiB/process")
-    print(f"segbench eval panoptic ({jobs} threads)          : {t_sb:6.2f} s  peak {rss_sb} MiB")
-    print(f"segbench eval panoptic --jobs 1               : {t_sb1:6.2f} s")
-    print(f"decode floor, OpenCV, {jobs} threads              : {t_floor:6.2f} s  peak {rss_floor} MiB")
-    print(f"decode floor, OpenCV, 1 thread                : {t_floor1:6.2f} s")
-    print(f"decode floor, Pillow, 1 thread                : {t_pil1:6.2f} s")
-    print(f"python + import cv2 (no work)                 : {t_empty:6.2f} s")
+    cpu = {k: CPU[tuple(c)] for k, c in commands.items()}
+    print("                                              wall (best)   CPU (best)")
+    print(f"cityscapesScripts evaluatePanoptic ({os.cpu_count()} procs) : {t_cs:6.2f} s  {cpu['cs']:6.2f} s  "
+          f"peak {rss_cs} MiB (largest process)")
+    print(f"segbench eval panoptic ({jobs} threads)          : {t_sb:6.2f} s  {cpu['sb']:6.2f} s  peak {rss_sb} MiB")
+    print(f"segbench eval panoptic --jobs 1               : {t_sb1:6.2f} s  {cpu['sb1']:6.2f} s")
+    print(f"decode floor, OpenCV, {jobs} threads              : {t_floor:6.2f} s  {cpu['floor']:6.2f} s  "
+          f"peak {rss_floor} MiB")
+    print(f"decode floor, OpenCV, 1 thread                : {t_floor1:6.2f} s  {cpu['floor1']:6.2f} s")
+    print(f"decode floor, Pillow, 1 thread                : {t_pil1:6.2f} s  {cpu['pil1']:6.2f} s")
+    print(f"python + import cv2 (no work)                 : {t_empty:6.2f} s  {cpu['empty']:6.2f} s")
     print(f"ratio cityscapesScripts / segbench = {t_cs / t_sb:.2f}x   (target >= 2x)")
     print(f"ratio segbench / decode floor      = {t_sb / t_floor:.2f}x   (target <= 1.3x; same threads)")
-    print(f"ratio segbench --jobs 1 / 1-thread floor = {t_sb1 / t_floor1:.2f}x")
+    print(f"ratio segbench --jobs 1 / 1-thread floor = {t_sb1 / t_floor1:.2f}x wall, "
+          f"CPU time segbench / floor = {cpu['sb'] / cpu['floor']:.2f}x")
 
-    print("\n== peak RSS of segbench vs number of images (same files, JSON repeated)")
-    for times in (1, 2, 4):
-        r = root if times == 1 else repeated_json(root, times)
-        t, rss, _ = run_timed(segbench(r), env)
-        print(f"{args.images * times:6d} images: {rss:5d} MiB  ({t:.2f} s)")
+    in_process(root, jobs, args.repeat)
+
+    print("\n== dataset size: the same files listed 1x and 4x (new image ids); best of 2 each")
+    sizes = (1, 4)
+    res = {}
+    for _ in range(2):
+        for times in sizes:
+            r = root if times == 1 else repeated_json(root, times)
+            for key, cmd in (("sb", segbench(r)), ("floor", [sys.executable, "-c", DECODE, "opencv", str(jobs), str(r)]),
+                             ("cs", [sys.executable, "-c", CITYSCAPES, str(r), str(cs_out)])):
+                t, rss, _ = run_timed(cmd, env)
+                old = res.get((key, times), (float("inf"), 0))
+                res[(key, times)] = (min(old[0], t), max(old[1], rss))
+    n0, n1 = args.images * sizes[0], args.images * sizes[1]
+    for times in sizes:
+        print(f"{args.images * times:6d} images: segbench {res[('sb', times)][0]:6.2f} s peak {res[('sb', times)][1]} MiB"
+              f" | decode floor {res[('floor', times)][0]:6.2f} s | cityscapesScripts {res[('cs', times)][0]:6.2f} s")
+    marg = {k: (res[(k, sizes[1])][0] - res[(k, sizes[0])][0]) / (n1 - n0) * 1e3 for k in ("sb", "floor", "cs")}
+    print(f"marginal cost per image pair: segbench {marg['sb']:.2f} ms, decode floor {marg['floor']:.2f} ms, "
+          f"cityscapesScripts {marg['cs']:.2f} ms")
+    print(f"marginal ratios: cityscapesScripts / segbench = {marg['cs'] / marg['sb']:.2f}x, "
+          f"segbench / decode floor = {marg['sb'] / marg['floor']:.2f}x")
+    print(f"peak RSS segbench {n0} -> {n1} images: {res[('sb', sizes[0])][1]} -> {res[('sb', sizes[1])][1]} MiB")
 
 
 if __name__ == "__main__":

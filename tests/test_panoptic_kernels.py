@@ -131,3 +131,22 @@ def test_pair_counts_fast_path_on_long_runs(h, w):
         bad_p = flat_p[~np.isin(flat_p, [0, *pred_ids])]
         assert ug == (int(bad_g[0]) if bad_g.size else -1)
         assert up == (int(bad_p[0]) if bad_p.size else -1)
+
+
+def test_eight_pixel_pattern_words_equal_the_bytes_of_a_constant_run():
+    from segbench.kernels.panoptic import _pattern
+
+    for t in (0, 1, 0xABCDEF, 0xFF0000, 0x00FF00, 0x123456, 2**24 - 1):
+        block = np.tile(np.array([t & 255, (t >> 8) & 255, t >> 16], np.uint8), 8)
+        assert [int(v) for v in _pattern(t)] == block.view("<u8").tolist(), hex(t)
+
+
+def test_numba_start_without_blas_leaves_scipy_importable():
+    import subprocess
+    import sys
+
+    code = ("import sys; from segbench.kernels.numba_startup import init_numba_without_blas; "
+            "from segbench.kernels.panoptic import warm_up; init_numba_without_blas(warm_up); "
+            "assert 'scipy.linalg.cython_blas' not in sys.modules; import scipy.linalg.cython_blas; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr

@@ -262,3 +262,11 @@ def image_pq_counts(counts: np.ndarray, gt_area: np.ndarray, gt_cat: np.ndarray,
                      np.ascontiguousarray(pred_cat, dtype=np.int64),
                      np.ascontiguousarray(crowd_of_cat, dtype=np.int64), iou_sum, tp, fp, fn)
     return iou_sum, tp, fp, fn
+
+
+def warm_up() -> None:
+    """Load both kernels (from Numba's cache) on tiny inputs."""
+    one = np.zeros((1, 8, 3), np.uint8)
+    one[..., 0] = 1
+    counts, _, _ = pair_counts(one, one, np.array([1]), np.array([1]))
+    image_pq_counts(counts, np.array([8]), np.array([0]), np.array([False]), np.array([0]), np.array([-1]), 1)
