@@ -204,3 +204,25 @@ def test_merge_equals_one_pass(tmp_path):
     # per-image rows sum to the pooled statistics (the layout bootstrap intervals rely on)
     np.testing.assert_array_equal(rows_["tp"].sum(0), s.tp)
     np.testing.assert_allclose(rows_["iou_sum"].sum(0), s.iou_sum, atol=1e-12)
+
+
+def test_empty_prediction_and_all_void_ground_truth(tmp_path):
+    g, p = blank(), blank()
+    g[:, :] = 3
+    g[0:4, 0:4] = 1
+    g2 = blank()  # all VOID, no segments
+    p2 = blank()
+    p2[0:3, 0:3] = 9  # a prediction entirely on VOID: ignored
+    stats, rec = run(tmp_path, [(g, [{"id": 3, "category_id": 3}, {"id": 1, "category_id": 1}], p, []),
+                                (g2, [], p2, [{"id": 9, "category_id": 2}])])
+    r = rows(rec)
+    assert (r["road"]["fn"], r["person"]["fn"], r["car"]["fp"]) == (1, 1, 0)
+    assert rec["metrics"]["PQ"] == 0.0 and rec["metrics"]["SQ"] == 0.0
+    assert rec["stats"]["per_image"]["fn"] == [[1, 0, 1], [0, 0, 0]]
+
+
+def test_no_images_gives_null_metrics(tmp_path):
+    stats, rec = run(tmp_path, [], check_oracle=False)
+    assert rec["meta"]["num_images"] == 0
+    assert all(v is None for v in rec["metrics"].values())
+    assert rec["stats"]["per_image"]["tp"] == []
