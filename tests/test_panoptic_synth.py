@@ -25,7 +25,8 @@ def test_synth_panoptic_layout_and_content(tmp_path):
         for a in data["annotations"]:
             rgb = np.asarray(Image.open(root / kind / a["file_name"]))
             assert rgb.shape == (48, 64, 3) and rgb.dtype == np.uint8
-            ids = rgb[..., 0].astype(np.int64) + 256 * rgb[..., 1] + 65536 * rgb[..., 2]
+            c = rgb.astype(np.int64)
+            ids = c[..., 0] + 256 * c[..., 1] + 65536 * c[..., 2]
             present, counts = np.unique(ids, return_counts=True)
             area = dict(zip(present.tolist(), counts.tolist()))
             listed = {s["id"]: s for s in a["segments_info"]}
