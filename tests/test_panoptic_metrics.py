@@ -226,3 +226,16 @@ def test_no_images_gives_null_metrics(tmp_path):
     assert rec["meta"]["num_images"] == 0
     assert all(v is None for v in rec["metrics"].values())
     assert rec["stats"]["per_image"]["tp"] == []
+
+
+def test_threads_and_decoders_give_identical_statistics(tmp_path):
+    from _panoptic_data import random_dataset
+
+    paths = random_dataset(tmp_path, 21, n=10)
+    args = (paths["gt_json"], paths["gt_dir"], paths["pred_json"], paths["pred_dir"])
+    runs = [evaluate_panoptic(*args, jobs=j, decoder=d).stats for j, d in ((1, "opencv"), (3, "opencv"), (2, "pillow"))]
+    first = runs[0].per_image()
+    for other in runs[1:]:
+        assert other.image_names == runs[0].image_names
+        for key, value in other.per_image().items():
+            np.testing.assert_array_equal(value, first[key])
