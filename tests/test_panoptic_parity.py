@@ -141,3 +141,17 @@ def test_nuclei_real_case_matches_panopticapi(tmp_path):
     assert nucleus["tp"] > 50 and nucleus["fp"] > 0 and nucleus["fn"] > 0
     assert 0.5 < record["metrics"]["PQ_th"] < 0.95
     assert not math.isnan(record["metrics"]["PQ_st"])
+
+
+def test_official_entry_point_evaluatePanoptic(tmp_path, capsys):
+    """The whole official function (JSON reading, image_id matching, its process pool) once."""
+    from cityscapesscripts.evaluation.evalPanopticSemanticLabeling import evaluatePanoptic
+
+    paths = random_dataset(tmp_path, 99, n=8)
+    official = evaluatePanoptic(str(paths["gt_json"]), str(paths["gt_dir"]), str(paths["pred_json"]),
+                                str(paths["pred_dir"]), str(tmp_path / "cs-result.json"))
+    capsys.readouterr()
+    record = panoptic_record(evaluate_panoptic(paths["gt_json"], paths["gt_dir"], paths["pred_json"],
+                                               paths["pred_dir"]))
+    for key, (group, metric) in KEYS.items():
+        assert record["metrics"][key] == pytest.approx(float(official[group][metric]), abs=1e-9), key
