@@ -27,6 +27,13 @@ and adds per category ``(iou_sum, tp, fp, fn)``:
 
 All counts are int64; ``iou_sum`` is float64 (IoUs are computed as ``inter / union`` in float64
 exactly as panopticapi does). Both kernels release the GIL.
+
+Speed: panoptic maps are long runs of one colour, so for 3-channel maps the counting kernel
+compares 8 pixels at a time (24 bytes = 3 uint64 words per map) with the current run's colours
+and decodes ids, looks them up (binary search in the listed ids) and counts pixel by pixel only
+in blocks where a colour changes: ~0.1-0.3 ms for a 480x640 pair here, against ~2.5 ms to decode
+the two PNGs. The matrix is dense, ``(len(gt_ids) + 2) x (len(pred_ids) + 2)`` int64 (80 KB for
+100 x 100 segments).
 """
 
 from __future__ import annotations
