@@ -155,3 +155,21 @@ def test_official_entry_point_evaluatePanoptic(tmp_path, capsys):
                                                paths["pred_dir"]))
     for key, (group, metric) in KEYS.items():
         assert record["metrics"][key] == pytest.approx(float(official[group][metric]), abs=1e-9), key
+
+
+def test_mixed_sizes_and_rgba_pngs(tmp_path):
+    """Per-thread decode buffers are reused only for same-size images; RGBA alpha is ignored."""
+    from _panoptic_data import random_image
+
+    rng = np.random.default_rng(5)
+    sizes = [(40, 56), (40, 56), (33, 71), (40, 56), (33, 71), (64, 48)]
+    images = [random_image(rng, h, w, "mixed") for h, w in sizes]
+    paths = write_dataset(tmp_path, images, rng)
+    for k in (1, 4):  # RGBA with a varying alpha channel, GT and prediction
+        for kind in ("gt_dir", "pred_dir"):
+            f = paths[kind] / f"img_{k:04d}.png"
+            rgb = np.asarray(Image.open(f))
+            alpha = rng.integers(0, 256, rgb.shape[:2], dtype=np.uint8)[..., None]
+            Image.fromarray(np.concatenate([rgb, alpha], -1), "RGBA").save(f)
+    for jobs in (1, 2):
+        assert_parity(paths, jobs=jobs)

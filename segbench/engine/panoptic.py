@@ -11,6 +11,7 @@ in the number of images. Results are identical to panopticapi's ``pq_compute`` (
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -50,13 +51,17 @@ class _ImageEvaluator:
         self.gt_dir, self.pred_dir = gt_dir, pred_dir
         self.col = col
         self.decoder = decoder
+        self._local = threading.local()  # per-thread decode buffers, reused image after image
 
     def __call__(self, pair: tuple[PanopticAnnotation, PanopticAnnotation]):
         gt_ann, pred_ann = pair
         gt_path = self.gt_dir / gt_ann.file_name
         pred_path = self.pred_dir / pred_ann.file_name
-        gt_arr, gt_order = read_panoptic_png(gt_path, self.decoder)
-        pred_arr, pred_order = read_panoptic_png(pred_path, self.decoder)
+        buffers = getattr(self._local, "buffers", None)
+        if buffers is None:
+            buffers = self._local.buffers = {}
+        gt_arr, gt_order = read_panoptic_png(gt_path, self.decoder, buffers, "gt")
+        pred_arr, pred_order = read_panoptic_png(pred_path, self.decoder, buffers, "pred")
         if gt_arr.shape[:2] != pred_arr.shape[:2]:
             raise ShapeMismatchError(
                 f"{pred_path}: prediction is {pred_arr.shape[0]}x{pred_arr.shape[1]} but ground truth {gt_path} "
