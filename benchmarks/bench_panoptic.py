@@ -12,8 +12,8 @@ in one run, best of ``--repeat``:
    ``multiprocessing`` pool of ``cpu_count()`` processes, Pillow decode, ``np.unique`` pairs);
 2. ``segbench eval panoptic`` (default jobs = all cores), and with ``--jobs 1``;
 3. the decode floor: a bare process that only decodes the same GT and prediction PNGs with
-   segbench's decoder (OpenCV ``imread``) on the same number of threads, and the same with
-   Pillow on one core for reference.
+   segbench's decoder (OpenCV ``imread`` into one reused buffer per thread, as segbench does) on
+   the same number of threads; for reference OpenCV into fresh arrays and Pillow, one thread.
 
 Then peak RSS of segbench vs the number of images (the JSON repeated with new image ids over
 the same files, so only the count changes): flat = streaming.
@@ -33,13 +33,25 @@ ROOT = Path(__file__).resolve().parent.parent
 
 DECODE = textwrap.dedent(
     """
-    import json, sys
+    import json, sys, threading
     from concurrent.futures import ThreadPoolExecutor
     from pathlib import Path
     decoder, jobs, root = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+    local = threading.local()
     if decoder == "opencv":
         import cv2
         read = lambda p: cv2.imread(str(p), cv2.IMREAD_UNCHANGED).shape
+    elif decoder == "opencv-reuse":  # decode into one buffer per thread (OpenCV >= 5)
+        import cv2
+        def read(p):
+            buf = getattr(local, "buf", None)
+            if buf is not None:
+                try:
+                    return cv2.imread(str(p), buf, cv2.IMREAD_UNCHANGED).shape
+                except cv2.error:
+                    pass
+            local.buf = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+            return local.buf.shape
     else:
         import numpy as np
         from PIL import Image
@@ -131,9 +143,23 @@ def in_process(root: Path, jobs: int, repeat: int) -> None:
     files = [root / kind / a["file_name"] for kind in ("gt", "pred")
              for a in json.loads((root / f"{kind}.json").read_text())["annotations"]]
 
+    import threading
+
+    local = threading.local()
+
+    def read(f):
+        buf = getattr(local, "buf", None)
+        if buf is not None:
+            try:
+                return cv2.imread(str(f), buf, cv2.IMREAD_UNCHANGED)
+            except cv2.error:
+                pass
+        local.buf = cv2.imread(str(f), cv2.IMREAD_UNCHANGED)
+        return local.buf
+
     def decode():
         with ThreadPoolExecutor(jobs) as pool:
-            for _ in pool.map(lambda f: cv2.imread(str(f), cv2.IMREAD_UNCHANGED), files):
+            for _ in pool.map(read, files):
                 pass
 
     def engine():
@@ -205,8 +231,9 @@ def main() -> None:
         "cs": [sys.executable, "-c", CITYSCAPES, str(root), str(cs_out)],
         "sb": segbench(root),
         "sb1": segbench(root, "--jobs", "1"),
-        "floor": [sys.executable, "-c", DECODE, "opencv", str(jobs), str(root)],
-        "floor1": [sys.executable, "-c", DECODE, "opencv", "1", str(root)],
+        "floor": [sys.executable, "-c", DECODE, "opencv-reuse", str(jobs), str(root)],
+        "floor1": [sys.executable, "-c", DECODE, "opencv-reuse", "1", str(root)],
+        "fresh1": [sys.executable, "-c", DECODE, "opencv", "1", str(root)],
         "pil1": [sys.executable, "-c", DECODE, "pillow", "1", str(root)],
         "empty": [sys.executable, "-c", "import cv2"],
     }
@@ -220,7 +247,7 @@ def main() -> None:
             times[key].append(t)
             peak[key] = max(peak[key], rss)
             cs_text = text if key == "cs" else cs_text
-    t_cs, t_sb, t_sb1, t_floor, t_floor1, t_pil1, t_empty = (min(times[k]) for k in commands)
+    t_cs, t_sb, t_sb1, t_floor, t_floor1, t_fresh1, t_pil1, t_empty = (min(times[k]) for k in commands)
     rss_cs, rss_sb, rss_floor = peak["cs"], peak["sb"], peak["floor"]
     pq_cs = float(cs_text.split("PQ ")[-1].split()[0]) if "PQ " in cs_text else float("nan")
     pq_sb = json.loads((root.parent / "segbench-result.json").read_text())["metrics"]["PQ"]
@@ -234,8 +261,9 @@ def main() -> None:
     print(f"segbench eval panoptic ({jobs} threads)          : {t_sb:6.2f} s  {cpu['sb']:6.2f} s  peak {rss_sb} MiB")
     print(f"segbench eval panoptic --jobs 1               : {t_sb1:6.2f} s  {cpu['sb1']:6.2f} s")
     print(f"decode floor, OpenCV, {jobs} threads              : {t_floor:6.2f} s  {cpu['floor']:6.2f} s  "
-          f"peak {rss_floor} MiB")
+          f"peak {rss_floor} MiB  (buffers reused)")
     print(f"decode floor, OpenCV, 1 thread                : {t_floor1:6.2f} s  {cpu['floor1']:6.2f} s")
+    print(f"decode, OpenCV fresh arrays, 1 thread         : {t_fresh1:6.2f} s  {cpu['fresh1']:6.2f} s")
     print(f"decode floor, Pillow, 1 thread                : {t_pil1:6.2f} s  {cpu['pil1']:6.2f} s")
     print(f"python + import cv2 (no work)                 : {t_empty:6.2f} s  {cpu['empty']:6.2f} s")
     print(f"ratio cityscapesScripts / segbench = {t_cs / t_sb:.2f}x   (target >= 2x)")
@@ -251,7 +279,8 @@ def main() -> None:
     for _ in range(2):
         for times in sizes:
             r = root if times == 1 else repeated_json(root, times)
-            for key, cmd in (("sb", segbench(r)), ("floor", [sys.executable, "-c", DECODE, "opencv", str(jobs), str(r)]),
+            for key, cmd in (("sb", segbench(r)),
+                             ("floor", [sys.executable, "-c", DECODE, "opencv-reuse", str(jobs), str(r)]),
                              ("cs", [sys.executable, "-c", CITYSCAPES, str(r), str(cs_out)])):
                 t, rss, _ = run_timed(cmd, env)
                 old = res.get((key, times), (float("inf"), 0))

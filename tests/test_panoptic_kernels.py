@@ -150,3 +150,33 @@ def test_numba_start_without_blas_leaves_scipy_importable():
             "assert 'scipy.linalg.cython_blas' not in sys.modules; import scipy.linalg.cython_blas; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_decode_buffers_and_fallback_for_opencv_without_dst(tmp_path, monkeypatch):
+    import cv2
+    from PIL import Image
+
+    from segbench.datasets import panoptic_io
+
+    ids = np.arange(12 * 10, dtype=np.int64).reshape(12, 10) * 977
+    Image.fromarray(id_to_rgb(ids)).save(tmp_path / "a.png")
+    Image.fromarray(id_to_rgb(ids[:, ::-1].copy())).save(tmp_path / "b.png")
+    buffers = {}
+    a, order = panoptic_io.read_panoptic_png(tmp_path / "a.png", "opencv", buffers, "gt")
+    np.testing.assert_array_equal(rgb_to_id(a, order), ids)
+    b, _ = panoptic_io.read_panoptic_png(tmp_path / "b.png", "opencv", buffers, "gt")
+    np.testing.assert_array_equal(rgb_to_id(b, order), ids[:, ::-1])
+    assert np.shares_memory(a, b)  # the same buffer, decoded into twice
+
+    real = cv2.imread
+
+    def old_opencv(path, *args):  # OpenCV < 5: imread(filename[, flags]) only
+        if len(args) > 1:
+            raise TypeError("imread() takes at most 2 arguments")
+        return real(path, *args)
+
+    monkeypatch.setattr(cv2, "imread", old_opencv)
+    monkeypatch.setattr(panoptic_io, "_IMREAD_DST", [True])
+    c, order = panoptic_io.read_panoptic_png(tmp_path / "a.png", "opencv", {}, "gt")
+    np.testing.assert_array_equal(rgb_to_id(c, order), ids)
+    assert panoptic_io._IMREAD_DST == [False]
