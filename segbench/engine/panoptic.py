@@ -1,7 +1,8 @@
 """Evaluate COCO-panoptic predictions (PNG + JSON) against ground truth, streaming over images.
 
 Both JSON files are parsed and validated and every PNG's existence checked before any image is
-decoded. Then worker threads each decode one GT/prediction pair (OpenCV releases the GIL), count
+decoded. Then worker threads each decode one GT/prediction pair (OpenCV releases the GIL; each
+thread decodes into two buffers it reuses, which saves the page faults of fresh arrays), count
 id pairs and apply panopticapi's rules with the Numba kernels (GIL released), and hand back only
 four short per-category vectors; at most ``2 * jobs`` images are in flight, so memory stays flat
 in the number of images. Results are identical to panopticapi's ``pq_compute`` (see
