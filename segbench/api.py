@@ -90,3 +90,5 @@ def write_per_image_csv(path: str | os.PathLike, stats: SemanticStats, conventio
 from segbench.engine.dataset_eval import dataset_semantic_record, evaluate_semantic_dataset  # noqa: E402,F401
 
 from segbench.engine.instance import evaluate_instance, instance_record  # noqa: E402,F401  (COCO AP)
+
+from segbench.engine.panoptic import PanopticEvaluation, evaluate_panoptic, panoptic_record  # noqa: E402,F401

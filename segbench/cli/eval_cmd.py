@@ -86,3 +86,5 @@ def semantic(
 
 
 from segbench.cli import eval_instance  # noqa: E402,F401  (registers ``eval instance``)
+
+from segbench.cli import eval_panoptic  # noqa: E402,F401  (registers `eval panoptic`)

@@ -153,3 +153,5 @@ def default_out() -> Path:
 
 
 from segbench.datasets import synth_instance  # noqa: E402,F401  (registers the "instance" writer)
+
+from segbench.datasets import synth_panoptic  # noqa: E402,F401  (registers the "panoptic" writer)
