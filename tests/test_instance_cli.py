@@ -247,8 +247,8 @@ def test_blas_probe_skip_is_scoped_to_numba_start_up():
 
     code = (
         "import sys, numpy as np\n"
-        "from segbench.cli.eval_instance import _numba_without_blas_probe\n"
-        "with _numba_without_blas_probe():\n"
+        "from segbench.kernels.numba_startup import numba_without_blas_probe\n"
+        "with numba_without_blas_probe():\n"
         "    assert sys.modules['scipy.linalg.cython_blas'] is None\n"
         "    from segbench.kernels.coco import _ws\n"
         "    assert _ws(np.zeros(3, np.uint8) + 32, 0) == 3\n"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -13,28 +11,6 @@ from segbench.cli.common import OutputFormat, cli_errors, emit, info
 from segbench.cli.eval_cmd import app
 
 DEFAULT_AREAS = "all=0:1e10,small=0:1024,medium=1024:9216,large=9216:1e10"
-
-
-@contextlib.contextmanager
-def _numba_without_blas_probe():
-    """Skip numba's BLAS probe while its CPU target initialises in this process.
-
-    On its first compilation or cache load numba imports ``numba.np.arraymath``, which imports
-    ``scipy.linalg.cython_blas`` (when scipy is installed) only to know whether ``np.dot`` & co.
-    can be compiled: about 0.3 s and 15 MB per process, a fifth of a typical ``eval instance``
-    run. segbench's kernels use no BLAS, so the CLI process hides that one module while numba
-    initialises (numba then reports BLAS as unavailable to jitted code in this process only) and
-    restores it right after. Nothing is changed when numba or scipy.linalg is already loaded.
-    """
-    key = "scipy.linalg.cython_blas"
-    active = "numba.np.arraymath" not in sys.modules and key not in sys.modules
-    if active:
-        sys.modules[key] = None  # type: ignore[assignment]  # makes `import` raise ImportError
-    try:
-        yield
-    finally:
-        if active and sys.modules.get(key, 0) is None:
-            del sys.modules[key]
 
 
 def parse_max_dets(text: str) -> tuple[int, ...]:
@@ -100,7 +76,9 @@ def instance(
         from segbench.metrics.instance import compute
         from segbench.report.records import record_tables
 
-        with _numba_without_blas_probe():
+        from segbench.kernels.numba_startup import numba_without_blas_probe
+
+        with numba_without_blas_probe():
             evaluation = evaluate_instance(gt, pred, iou_type=iou_type, max_dets=parse_max_dets(max_dets),
                                            area_ranges=parse_area_ranges(area_ranges), jobs=jobs)
         t = time.perf_counter()

@@ -11,21 +11,29 @@ Numba's own linear algebra stays unavailable in that process.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 _BLOCKED = ("scipy.linalg.cython_blas", "scipy.linalg.cython_lapack")
 
 
-def init_numba_without_blas(warm_up) -> None:
-    """Run ``warm_up()`` (a first call of the kernels) with SciPy's BLAS hidden from Numba."""
+@contextlib.contextmanager
+def numba_without_blas_probe():
+    """Within the block, Numba's first compiled call initialises without SciPy's BLAS."""
     if any(name in sys.modules for name in _BLOCKED) or "numba.np.arraymath" in sys.modules:
-        warm_up()  # already initialised (or SciPy's BLAS already loaded): nothing to save
+        yield  # already initialised (or SciPy's BLAS already loaded): nothing to save
         return
     for name in _BLOCKED:
         sys.modules[name] = None  # type: ignore[assignment]  # "import" raises ImportError
     try:
-        warm_up()
+        yield
     finally:
         for name in _BLOCKED:
             if sys.modules.get(name, 0) is None:
                 del sys.modules[name]
+
+
+def init_numba_without_blas(warm_up) -> None:
+    """Run ``warm_up()`` (a first call of the kernels) with SciPy's BLAS hidden from Numba."""
+    with numba_without_blas_probe():
+        warm_up()
