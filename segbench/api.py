@@ -87,8 +87,25 @@ def write_per_image_csv(path: str | os.PathLike, stats: SemanticStats, conventio
     buf = io.StringIO()
     per_image_frame(stats, convention).to_csv(buf, index=False)
     atomic_write_text(path, buf.getvalue())
-from segbench.engine.dataset_eval import dataset_semantic_record, evaluate_semantic_dataset  # noqa: E402,F401
 
-from segbench.engine.instance import evaluate_instance, instance_record  # noqa: E402,F401  (COCO AP)
 
-from segbench.engine.panoptic import PanopticEvaluation, evaluate_panoptic, panoptic_record  # noqa: E402,F401
+# Entry points of the other tasks, imported on first use so that `eval semantic` does not pay
+# for the instance/panoptic/dataset engines (and their imports) at start-up.
+_LAZY = {
+    "dataset_semantic_record": "segbench.engine.dataset_eval",
+    "evaluate_semantic_dataset": "segbench.engine.dataset_eval",
+    "evaluate_instance": "segbench.engine.instance",
+    "instance_record": "segbench.engine.instance",
+    "PanopticEvaluation": "segbench.engine.panoptic",
+    "evaluate_panoptic": "segbench.engine.panoptic",
+    "panoptic_record": "segbench.engine.panoptic",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'segbench.api' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
