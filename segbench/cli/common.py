@@ -22,6 +22,17 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
+class TableFormat(str, Enum):
+    """Formats of commands that print comparison tables (adds HTML)."""
+
+    table = "table"
+    markdown = "markdown"
+    latex = "latex"
+    csv = "csv"
+    json = "json"
+    html = "html"
+
+
 def print_error(message: str) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -59,21 +70,28 @@ def parse_ignore_index(text: str) -> int | None:
 def emit(record: dict, tables, fmt: OutputFormat | str, json_path: Path | None = None) -> None:
     """Write ``record`` to ``json_path`` (atomically) and print the result in ``fmt`` to stdout."""
     from segbench.record import write_record
-    from segbench.report.tables import render, render_json, rich_tables
 
-    fmt = OutputFormat(fmt)
     if json_path is not None:
         write_record(json_path, record)
-    if fmt is OutputFormat.json:
-        sys.stdout.write(render_json(record))
-    elif fmt is OutputFormat.table:
+    print_tables(tables, fmt, record)
+
+
+def print_tables(tables, fmt: "OutputFormat | str", json_payload) -> None:
+    """Print ``tables`` to stdout: rich in the terminal, else the named renderer; ``json`` prints
+    ``json_payload`` (the record or object the tables were made from)."""
+    from segbench.report.tables import render, render_json, rich_tables
+
+    fmt = getattr(fmt, "value", fmt)
+    if fmt == "json":
+        sys.stdout.write(render_json(json_payload))
+    elif fmt == "table":
         from rich.console import Console
 
         console = Console()
         for t in rich_tables(tables):
             console.print(t)
     else:
-        sys.stdout.write(render(tables, fmt.value))
+        sys.stdout.write(render(tables, fmt))
 
 
 def info(message: str) -> None:

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from segbench.cli.common import cli_errors, info
-
-
-class CompareFormat(str, Enum):
-    table = "table"
-    markdown = "markdown"
-    latex = "latex"
-    csv = "csv"
-    json = "json"
-    html = "html"
+from segbench.cli.common import TableFormat, cli_errors, info
 
 
 SUFFIX_FORMATS = {".md": "markdown", ".tex": "latex", ".csv": "csv", ".json": "json", ".html": "html",
@@ -61,7 +51,7 @@ def compare(
                                                 help="Columns, comma-separated keys or headers (miou,fwiou; AP,AP50; PQ). Default: all."),
     per_class: bool = typer.Option(False, "--per-class", help="The wide per-class table (IoU / AP / PQ per class) instead."),
     sort: Optional[str] = typer.Option(None, "--sort", help="Order rows by this metric, best first."),
-    fmt: Optional[CompareFormat] = typer.Option(None, "--format", "-f",
+    fmt: Optional[TableFormat] = typer.Option(None, "--format", "-f",
                                                 help="Output format (default: from --out's extension, else table)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the output to this file (atomically) instead of stdout."),
     caption: Optional[str] = typer.Option(None, "--caption", help="Table caption (LaTeX \\caption, HTML <caption>, ...)."),

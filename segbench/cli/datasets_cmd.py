@@ -7,28 +7,10 @@ from typing import Optional
 
 import typer
 
-from segbench.cli.common import OutputFormat, cli_errors
+from segbench.cli.common import OutputFormat, cli_errors, print_tables
 
 app = typer.Typer(help="Dataset adapters: names, tasks, classes, splits; class tables with colours.",
                   invoke_without_command=True)
-
-
-def _print(tables, fmt: OutputFormat, payload) -> None:
-    import json
-    import sys
-
-    from segbench.report.tables import render, rich_tables
-
-    if fmt is OutputFormat.json:
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
-    elif fmt is OutputFormat.table:
-        from rich.console import Console
-
-        console = Console()
-        for t in rich_tables(tables):
-            console.print(t)
-    else:
-        sys.stdout.write(render(tables, fmt.value))
 
 
 @app.callback()
@@ -54,7 +36,7 @@ def list_datasets(
                    "none" if d["ignore"] is None else str(d["ignore"]), ", ".join(d["splits"]), d["description"]]
                   for d in rows],
         )
-        _print([table], fmt, rows)
+        print_tables([table], fmt, rows)
 
 
 @app.command("show")
@@ -99,4 +81,4 @@ def show(
                   + ([r["category"]] if has_cat else []) + (["yes" if r["evaluated"] else "no"] if all_labels else [])
                   for r in rows],
         )
-        _print([table], fmt, {"dataset": d, "classes": rows})
+        print_tables([table], fmt, {"dataset": d, "classes": rows})

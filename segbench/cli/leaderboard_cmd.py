@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from segbench.cli.common import cli_errors, info
+from segbench.cli.common import TableFormat, cli_errors, info
 
 app = typer.Typer(help="Leaderboards: one JSON file per benchmark; a regression check for CI.",
                   no_args_is_help=True)
 
 DIR_HELP = "Folder of the board files NAME.json."
-
-
-class ShowFormat(str, Enum):
-    table = "table"
-    markdown = "markdown"
-    latex = "latex"
-    csv = "csv"
-    json = "json"
-    html = "html"
 
 
 def _print_tables(tables, fmt: str) -> None:
@@ -62,7 +52,7 @@ def add(
 def show(
     board: str = typer.Argument(..., help="Board name."),
     directory: Path = typer.Option(Path("leaderboards"), "--dir", help=DIR_HELP),
-    fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f", help="Output format."),
+    fmt: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Output format."),
 ) -> None:
     """Print a board, ranked by its main metric (mIoU, AP or PQ), best values bold."""
     with cli_errors():
@@ -98,7 +88,7 @@ def check(
                                                 help="Metrics to check, comma-separated (default: all on the board entry)."),
     model: Optional[str] = typer.Option(None, "--model", help="Model name (default: the record's)."),
     directory: Path = typer.Option(Path("leaderboards"), "--dir", help=DIR_HELP),
-    fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f", help="Format of the comparison table."),
+    fmt: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="Format of the comparison table."),
 ) -> None:
     """Exit 0 when no metric dropped more than --tolerance below the board's entry for the model,
     1 (with a table of the regressions) when one did, 2 on bad input."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from segbench.datasets.readers import png_header
 from segbench.errors import FormatError, InputError, MissingPredictionError
 
 MAX_ID = 256**3 - 1
@@ -179,23 +180,6 @@ def match_annotations(gt: PanopticJson, pred: PanopticJson) -> tuple[list[tuple[
     return [(a, by_id[a.image_id]) for a in gt.annotations], extra
 
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def _png_header(path: Path) -> tuple[int, int, int, int]:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(29)
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read ({exc.strerror})") from None
-    if len(head) < 29 or head[:8] != _PNG_SIGNATURE or head[12:16] != b"IHDR":
-        raise FormatError(f"{path}: not a PNG file (bad signature or header)")
-    w, h = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
-    return w, h, head[24], head[25]
-
-
 _IMREAD_DST = [True]  # OpenCV >= 5 decodes into a given buffer; older versions take no ``dst``
 
 
@@ -231,7 +215,7 @@ def read_panoptic_png(path: str | os.PathLike, decoder: str = "opencv", buffers:
     next call.
     """
     path = Path(path)
-    width, height, depth, color_type = _png_header(path)
+    width, height, depth, color_type = png_header(path)
     if color_type not in (2, 6) or depth != 8:
         kind = {0: "greyscale", 3: "palette", 4: "greyscale+alpha", 2: "RGB", 6: "RGBA"}.get(color_type, "unknown")
         raise FormatError(f"{path}: is a {depth}-bit {kind} PNG, expected an 8-bit RGB PNG of segment ids "
