@@ -39,6 +39,10 @@ def _register() -> None:
 
     app.add_typer(eval_cmd.app, name="eval")
     synth_cmd.register(app)
+    from segbench.cli import models_cmd, run_cmd  # noqa: E402 - issue 6: model registry and training
+
+    run_cmd.register(app)
+    models_cmd.register(app)
 
 
 _register()
