@@ -101,7 +101,7 @@ class AdapterView(Dataset):
         masks = self._masks(inst.masks)
         labels = torch.as_tensor(inst.classes, dtype=torch.int64) + 1
         crowd = torch.as_tensor(inst.iscrowd, dtype=torch.bool)
-        keep = masks.flatten(1).any(1) if len(masks) else torch.zeros(0, dtype=torch.bool)
+        keep = masks.bool().flatten(1).any(1) if len(masks) else torch.zeros(0, dtype=torch.bool)
         if self.train:
             keep &= ~crowd
         masks, labels, crowd = masks[keep], labels[keep], crowd[keep]
@@ -143,8 +143,9 @@ def masks_to_boxes(masks: torch.Tensor) -> torch.Tensor:
     """Tight xyxy boxes (float32, pixel edges: x2 = last column + 1) of (K, H, W) masks."""
     if not len(masks):
         return torch.zeros((0, 4), dtype=torch.float32)
-    rows = masks.any(2)
-    cols = masks.any(1)
+    m = masks.bool()
+    rows = m.any(2)
+    cols = m.any(1)
     h, w = masks.shape[-2:]
     ys = torch.arange(h)
     xs = torch.arange(w)
