@@ -2,7 +2,7 @@
 
 ``full``: torchvision's ResNet-50-FPN (``maskrcnn_resnet50_fpn(weights=None,
 weights_backbone=None)``). ``lite``: a tiny 3-stage conv trunk (strides 4/8/16, width 16) with a
-32-channel FPN, small anchors (12..96 px), a 256-wide box head and a 4x32 mask head — trainable on
+32-channel FPN, small anchors (12..96 px), a 256-wide box head, a 4x32 mask head, 64 sampled RoIs per image and RoIAlign with one sample per bin — trainable on
 a CPU in minutes on the ``shapes`` world. ``num_classes`` counts *thing* classes; the detector
 gets one more (label 0 = background). ``min_size``/``max_size`` are torchvision's resize bounds;
 ``segbench run`` sets them to the training size so images are not upscaled to 800 px.
@@ -62,10 +62,10 @@ def build_maskrcnn(num_things: int, backbone: str = "tiny", min_size: int = 96, 
         rpn_anchor_generator=anchors,
         rpn_pre_nms_top_n_train=600, rpn_post_nms_top_n_train=300,
         rpn_pre_nms_top_n_test=300, rpn_post_nms_top_n_test=100,
-        box_roi_pool=MultiScaleRoIAlign(levels, 7, 2),
+        box_roi_pool=MultiScaleRoIAlign(levels, 7, 1),
         box_head=TwoMLPHead(fpn * 49, 256), box_predictor=FastRCNNPredictor(256, n),
-        box_batch_size_per_image=128,
-        mask_roi_pool=MultiScaleRoIAlign(levels, 14, 2),
+        box_batch_size_per_image=64,
+        mask_roi_pool=MultiScaleRoIAlign(levels, 14, 1),
         mask_head=MaskRCNNHeads(fpn, (32, 32, 32, 32), 1), mask_predictor=MaskRCNNPredictor(32, 32, n),
     )
 

@@ -41,8 +41,20 @@ def forward_seconds(model, spec, shape, device, repeats: int) -> float | None:
     return times[len(times) // 2]
 
 
+def resolve_device(device: str):
+    """``auto`` -> cuda when available, else cpu; ``cuda`` without a GPU is an error."""
+    import torch
+
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InputError("--device cuda: no CUDA device is available; expected --device cpu or auto")
+    if device not in ("cpu", "cuda"):
+        raise InputError(f"--device {device!r}: expected auto, cpu or cuda")
+    return torch.device(device)
+
+
 def model_table(names, preset: str, input_shape: str, device: str, classes: int, repeats: int):
-    from segbench.engine.train import resolve_device  # noqa: F401 - same device rules as `run`
     from segbench.models import build_model, count_parameters, get_model_spec, model_names
     from segbench.record import clean
     from segbench.report.tables import Table
