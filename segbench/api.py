@@ -87,3 +87,4 @@ def write_per_image_csv(path: str | os.PathLike, stats: SemanticStats, conventio
     buf = io.StringIO()
     per_image_frame(stats, convention).to_csv(buf, index=False)
     atomic_write_text(path, buf.getvalue())
+from segbench.engine.train import RunConfig, run as run_model  # noqa: E402,F401 - issue 6 (torch imported lazily)
