@@ -215,3 +215,13 @@ def test_panoptic_merge_heuristic():
     assert info[0]["area"] == 100 and info[1]["area"] == 100 - 25
     assert info[2]["area"] == h * w - 175
     assert (seg > 0).all()
+
+
+@pytest.mark.parametrize("name, millions", [("fcn8s", 134.4), ("segnet", 29.5), ("unet", 31.0), ("deeplabv1", 20.5)])
+def test_full_presets_have_the_papers_size(name, millions):
+    from segbench.models import count_parameters
+
+    # FCN-8s 134M (FCN paper Table 1 lists 134M for FCN-VGG16), SegNet 29.5M, U-Net 31M,
+    # DeepLab-LargeFOV 20.5M, with 21 (PASCAL VOC) classes
+    n = count_parameters(build_model(name, 21, "full"))
+    assert n / 1e6 == pytest.approx(millions, abs=0.1)
