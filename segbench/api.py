@@ -99,6 +99,8 @@ _LAZY = {
     "PanopticEvaluation": "segbench.engine.panoptic",
     "evaluate_panoptic": "segbench.engine.panoptic",
     "panoptic_record": "segbench.engine.panoptic",
+    "RunConfig": "segbench.engine.train",
+    "run_model": "segbench.engine.train",
 }
 
 
@@ -108,4 +110,4 @@ def __getattr__(name: str):
         raise AttributeError(f"module 'segbench.api' has no attribute {name!r}")
     import importlib
 
-    return getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module(module), "run" if name == "run_model" else name)

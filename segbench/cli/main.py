@@ -49,6 +49,11 @@ def _register() -> None:
 
     app.add_typer(datasets_cmd.app, name="datasets")
 
+    from segbench.cli import models_cmd, run_cmd  # noqa: E402 - issue 6: model registry and training
+
+    run_cmd.register(app)
+    models_cmd.register(app)
+
 
 _register()
 

@@ -104,3 +104,27 @@ def record_tables(record: dict, per_class: bool = True) -> list[Table]:
         if pc is not None:
             tables.append(pc)
     return tables
+
+
+def run_table(records: list[dict], metric_keys: list[tuple[str, str]] | None = None) -> Table:
+    """Comparison of ``segbench run`` records: model, preset, epochs, parameters, train time,
+    inference time per image and the task's headline metrics."""
+    task = records[0]["task"] if records else "semantic"
+    if metric_keys is None:
+        metric_keys = {"semantic": [("pixel_acc", "pixel acc."), ("miou", "mean IU"), ("fwiou", "f.w. IU")],
+                       "instance": [("AP", "mask AP"), ("AP50", "AP50"), ("AP75", "AP75")],
+                       "panoptic": [("PQ", "PQ"), ("SQ", "SQ"), ("RQ", "RQ")]}[task]
+    rows = []
+    for r in records:
+        m = r.get("meta", {})
+        params = m.get("parameters")
+        rows.append([r.get("model"), m.get("preset"), r.get("dataset"), m.get("epochs"),
+                     None if params is None else params / 1e6, m.get("train_seconds"),
+                     None if m.get("inference_seconds_per_image") is None else 1000 * m["inference_seconds_per_image"]]
+                    + [r["metrics"].get(k) for k, _ in metric_keys])
+    return Table(
+        title="segbench run",
+        columns=["model", "preset", "dataset", "epochs", "params (M)", "train s", "ms/img"] + [h for _, h in metric_keys],
+        kinds=["label", "label", "label", "int", "float", "float", "float"] + ["percent"] * len(metric_keys),
+        rows=rows,
+    )
