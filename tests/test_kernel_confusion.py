@@ -170,3 +170,22 @@ def test_runs_and_misaligned_views(offset, rng):
         ref, ref_bad = confusion_matrix_reference(g, p, n, 255)
         assert bad == ref_bad == -1
         np.testing.assert_array_equal(cm, ref)
+
+
+def test_scratch_histogram_is_clean_after_errors_and_ignored_rows(rng):
+    """The uint8 kernel re-zeroes only the bins it used; an invalid image must not leak counts."""
+    n = 6
+    for ignore in (255, 3, None, 200):
+        for _ in range(5):
+            bad_gt = rng.integers(0, 256, (30, 30)).astype(np.uint8)
+            bad_pred = rng.integers(0, 256, (30, 30)).astype(np.uint8)
+            bad_gt[0, 0], bad_pred[0, 0] = 0, 250  # at least one invalid pixel
+            run_kernel(bad_gt, bad_pred, n, ignore)
+            gt = rng.integers(0, n, (30, 30)).astype(np.uint8)
+            if ignore is not None:
+                gt[rng.random(gt.shape) < 0.2] = ignore
+            pred = rng.integers(0, n, (30, 30)).astype(np.uint8)
+            cm, bad = run_kernel(gt, pred, n, ignore)
+            ref, ref_bad = confusion_matrix_reference(gt, pred, n, ignore)
+            assert bad == ref_bad == -1
+            np.testing.assert_array_equal(cm, ref)

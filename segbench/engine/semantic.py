@@ -2,14 +2,15 @@
 
 Streaming: worker threads decode GT/prediction pairs (the decoders release the GIL) while the
 calling thread counts each pair's confusion matrix with the Numba kernel, in order. At most
-``DECODE_AHEAD`` decoded pairs are held at once, so memory is flat in the number of images; the
-look-ahead also lets the workers decode while the calling thread loads the Numba kernels
-(about 0.3 s per process), which matters for the short runs typical of CI.
+``DECODE_AHEAD_BYTES`` of decoded pairs (4 to 64 pairs) are held at once, so memory is flat in
+the number of images; the look-ahead also lets the workers decode while the calling thread loads
+the Numba kernels (0.3-0.4 s per process), which dominates short runs.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +18,41 @@ from pathlib import Path
 import numpy as np
 
 from segbench.datasets.pairing import pair_folders
-from segbench.datasets.readers import read_label_map
+from segbench.datasets.readers import label_png_layout, read_label_map
 from segbench.engine.parallel import ordered_map
 from segbench.engine.progress import make_progress
 from segbench.errors import InputError, LabelRangeError, ShapeMismatchError
 from segbench.metrics.semantic import SemanticStats
 
-DECODE_AHEAD = 16
+DECODE_AHEAD_BYTES = 128 * 2**20  # decoded label maps held ahead of the counting thread
+
+
+class BufferPool:
+    """Recycled decode buffers: decode threads take one per label map, the counting thread gives
+    it back once the map is counted. At most (look-ahead + workers) pairs of buffers exist."""
+
+    def __init__(self):
+        self._free: dict[tuple, list[np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, path: Path) -> np.ndarray | None:
+        if path.suffix.lower() != ".png":
+            return None
+        layout = label_png_layout(path)
+        if layout is None:
+            return None
+        key = (layout[0], layout[1].str)
+        with self._lock:
+            free = self._free.get(key)
+            if free:
+                return free.pop()
+        return np.empty(layout[0], layout[1])
+
+    def give(self, *arrays: np.ndarray | None) -> None:
+        with self._lock:
+            for a in arrays:
+                if a is not None and a.base is None and a.flags.c_contiguous:
+                    self._free.setdefault((a.shape, a.dtype.str), []).append(a)
 
 
 @dataclass
@@ -78,6 +107,13 @@ def image_confusion(
     return cm
 
 
+def decode_ahead(sample: Path) -> int:
+    """Look-ahead in pairs: ``DECODE_AHEAD_BYTES`` over the size of one decoded pair, in 4..64."""
+    layout = label_png_layout(sample) if sample.suffix.lower() == ".png" else None
+    pair_bytes = 2 * int(np.prod(layout[0])) * layout[1].itemsize if layout else 8 * 2**20
+    return int(min(64, max(4, DECODE_AHEAD_BYTES // max(pair_bytes, 1))))
+
+
 def _hw(a: np.ndarray) -> str:
     return "x".join(str(s) for s in a.shape)
 
@@ -114,20 +150,23 @@ def evaluate_semantic_folders(
     start = time.perf_counter()
     pairing = pair_folders(gt_dir, pred_dir, gt_suffix, pred_suffix, allow_missing)
 
+    pool = BufferPool()
+
     def decode(pair: tuple[str, Path, Path | None]):
         key, gt_path, pred_path = pair
-        gt = read_label_map(gt_path, decoder)
-        pred = None if pred_path is None else read_label_map(pred_path, decoder)
+        gt = read_label_map(gt_path, decoder, pool.take(gt_path))
+        pred = None if pred_path is None else read_label_map(pred_path, decoder, pool.take(pred_path))
         return pair, gt, pred
 
     stats = SemanticStats(num_classes)
     zeros = np.zeros((num_classes, num_classes), np.int64)
-    decoded = ordered_map(decode, pairing.pairs, jobs, window=DECODE_AHEAD)
+    decoded = ordered_map(decode, pairing.pairs, jobs, window=decode_ahead(pairing.pairs[0][1]))
     with make_progress("Evaluating", len(pairing.pairs), quiet) as bar:
         for (key, gt_path, pred_path), gt, pred in decoded:
             if pred is None:
                 stats.add_image(key, zeros, missed_counts(gt, num_classes, ignore_index, gt_path))
             else:
                 stats.add_image(key, image_confusion(gt, pred, num_classes, ignore_index, gt_path, pred_path))
+            pool.give(gt, pred)
             bar.advance()
     return SemanticEvaluation(stats, time.perf_counter() - start, pairing.missing, pairing.extra)
