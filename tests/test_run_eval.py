@@ -1,4 +1,4 @@
-"""The temporary instance/panoptic evaluation glue of `segbench run` (engine/run_eval.py)."""
+"""The instance/panoptic evaluation glue of `segbench run` (engine/run_eval.py): segbench's own evaluators behind in-memory inputs."""
 
 import numpy as np
 import pytest
@@ -74,3 +74,42 @@ def test_panoptic_unknown_segment_is_an_error():
     info = [{"id": 1, "category_id": 0, "iscrowd": 0}]
     with pytest.raises(InputError, match="segment id 7 has no segments_info"):
         evaluate_panoptic([PanopticTarget(gt, info)], [(np.full((4, 4), 7, np.int32), [])], CLASSES)
+
+
+def test_instances_match_pycocotools_on_random_predictions():
+    """The glue writes standard COCO files and scores them with segbench's evaluator: the same
+    dicts through pycocotools' COCOeval must give the same 12 numbers."""
+    import contextlib
+    import io
+
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    rng = np.random.default_rng(7)
+    gts, preds = [], []
+    for _ in range(6):
+        k = int(rng.integers(1, 4))
+        masks = np.zeros((k, 40, 40), bool)
+        for j in range(k):
+            y, x, h, w = rng.integers(0, 25, 4)
+            masks[j, y:y + h + 3, x:x + w + 3] = True
+        gts.append(InstanceTarget(masks, rng.integers(0, 2, k), rng.random(k) < 0.15))
+        shifted = np.roll(masks, int(rng.integers(-3, 4)), axis=2)
+        extra = rng.random((2, 40, 40)) < 0.02
+        preds.append({"masks": np.concatenate([shifted, extra]), "labels": rng.integers(0, 2, k + 2),
+                      "scores": rng.random(k + 2)})
+    metrics, _ = evaluate_instances(gts, preds, THINGS)
+    gt_dict, results = coco_instances(gts, preds, THINGS)
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_gt = COCO()
+        coco_gt.dataset = gt_dict
+        coco_gt.createIndex()
+        coco_dt = coco_gt.loadRes(results)
+        ev = COCOeval(coco_gt, coco_dt, "segm")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    keys = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
+    for key, value in zip(keys, ev.stats):
+        expected = None if value < 0 else float(value)
+        assert metrics[key] == (None if expected is None else pytest.approx(expected, abs=1e-12)), key

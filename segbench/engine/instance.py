@@ -724,8 +724,21 @@ def instance_record(evaluation: InstanceEvaluation | InstanceStats, *, fix_maxde
         num_images=stats.num_images, seconds=seconds,
         meta={"num_detections": stats.num_detections, "num_categories": len(stats.category_ids),
               "timings": {k: round(v, 4) for k, v in timings.items()}, **(meta or {})},
-        extra={"params": params},
+        extra={"params": params, "pr": pr_payload(result.precision, stats.params)},
     )
+
+
+def pr_payload(precision: np.ndarray, params) -> dict:
+    """COCO precision-recall curves for plots: per IoU threshold, area "all" (the first area
+    range), the largest maxDets, averaged over the categories that have a value (> -1); None
+    where no category has one. ``record["pr"]`` = {iou_thresholds, recall, precision[T][R]}."""
+    from segbench.metrics.instance import iou_thresholds, recall_thresholds
+
+    p = precision[:, :, :, 0, -1]  # (T, R, K)
+    valid = p > -1
+    count = valid.sum(axis=2)
+    mean = np.where(count > 0, np.where(valid, p, 0.0).sum(axis=2) / np.maximum(count, 1), np.nan)
+    return {"iou_thresholds": iou_thresholds(), "recall": recall_thresholds(), "precision": mean}
 
 
 def pr_curves_csv(result, stats: InstanceStats) -> str:

@@ -1,13 +1,9 @@
 """Evaluation glue of ``segbench run`` for instance and panoptic predictions (no torch here).
 
-TEMPORARY EVALUATORS. ``evaluate_instances`` turns predictions into a COCO ground-truth dict and
-a results list (masks as RLE via ``pycocotools.mask``) and runs pycocotools' ``COCOeval``
-(``iouType="segm"``) directly; ``evaluate_panoptic`` computes PQ/SQ/RQ with a compact
-re-implementation of panopticapi's ``pq_compute`` matching rules (IoU > 0.5, VOID = segment id 0
-subtracted from the union, crowd regions absorbing unmatched predictions, categories with no
-TP/FP/FN skipped). Both sit behind these two functions so the integrator can switch them to
-segbench's own evaluators (``segbench/engine/instance.py``, ``segbench/engine/panoptic.py``)
-without touching the training engine. Inputs are plain numpy:
+Predictions made in memory are written in the standard formats to a temporary folder and scored
+by segbench's own evaluators, the same code paths as ``segbench eval instance`` (COCO mask AP,
+identical to pycocotools) and ``segbench eval panoptic`` (PQ, identical to panopticapi). Inputs
+are plain numpy:
 
 - instance GT: per image an :class:`~segbench.datasets.base.InstanceTarget` (classes are
   0-based thing indices); predictions: per image ``{"masks": (K, H, W) bool, "labels": (K,)
@@ -18,14 +14,11 @@ without touching the training engine. Inputs are plain numpy:
 
 from __future__ import annotations
 
-import contextlib
-import io
 
 import numpy as np
 
 from segbench.errors import InputError
 
-COCO_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
 
 
 def _rle(mask: np.ndarray) -> dict:
@@ -57,118 +50,74 @@ def coco_instances(gts, preds, thing_classes) -> tuple[dict, list[dict]]:
 
 
 def evaluate_instances(gts, preds, thing_classes) -> tuple[dict, list[dict]]:
-    """COCO mask AP (pycocotools COCOeval) -> ``(metrics, per_class)``; -1 becomes None."""
-    from pycocotools import mask as mask_util
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
+    """COCO mask AP with segbench's evaluator (pycocotools semantics) -> ``(metrics, per_class)``."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from segbench.engine.instance import evaluate_instance, instance_record
 
     gt_dict, results = coco_instances(gts, preds, thing_classes)
-    dt_anns = []
-    for k, r in enumerate(results, start=1):
-        dt_anns.append({**r, "id": k, "area": float(mask_util.area(r["segmentation"])),
-                        "bbox": [float(v) for v in mask_util.toBbox(r["segmentation"])], "iscrowd": 0})
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco_gt = COCO()
-        coco_gt.dataset = gt_dict
-        coco_gt.createIndex()
-        coco_dt = COCO()
-        coco_dt.dataset = {"images": gt_dict["images"], "categories": gt_dict["categories"], "annotations": dt_anns}
-        coco_dt.createIndex()
-        ev = COCOeval(coco_gt, coco_dt, "segm")
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-    metrics = {k: (None if v < 0 else float(v)) for k, v in zip(COCO_KEYS, ev.stats)}
-    precision = ev.eval["precision"]  # [T, R, K, A, M]
-    per_class = []
-    for k, c in enumerate(thing_classes):
-        row = {"id": int(c.id), "name": c.name}
-        for key, t in (("AP", None), ("AP50", 0), ("AP75", 5)):
-            p = precision[:, :, k, 0, -1] if t is None else precision[t, :, k, 0, -1]
-            p = p[p > -1]
-            row[key] = float(p.mean()) if p.size else None
-        per_class.append(row)
-    return metrics, per_class
+    with tempfile.TemporaryDirectory(prefix="segbench-run-") as tmp:
+        gt_path, dt_path = Path(tmp) / "instances.json", Path(tmp) / "results.json"
+        gt_path.write_text(json.dumps(gt_dict))
+        dt_path.write_text(json.dumps(results))
+        record = instance_record(evaluate_instance(gt_path, dt_path))
+    return record["metrics"], record["per_class"]
 
 
-def _pq_image(gt_seg, gt_info, pred_seg, pred_info, categories, stats, name):
-    gt_segms = {s["id"]: s for s in gt_info}
-    pred_segms = {s["id"]: dict(s) for s in pred_info}
-    pred_ids, pred_areas = np.unique(pred_seg, return_counts=True)
-    for pid, area in zip(pred_ids.tolist(), pred_areas.tolist()):
-        if pid == 0:
-            continue
-        if pid not in pred_segms:
-            raise InputError(f"{name}: predicted segment id {pid} has no segments_info entry")
-        pred_segms[pid]["area"] = area
-    for pid, s in pred_segms.items():
-        if s["category_id"] not in categories:
-            raise InputError(f"{name}: predicted segment {pid} has unknown category_id {s['category_id']}")
-        s.setdefault("area", 0)
-    gt_areas = dict(zip(*[a.tolist() for a in np.unique(gt_seg, return_counts=True)]))
-    for gid, s in gt_segms.items():
-        s = dict(s)
-        s["area"] = gt_areas.get(gid, 0)
-        gt_segms[gid] = s
-    joint = gt_seg.astype(np.int64) * (1 << 32) + pred_seg.astype(np.int64)
-    keys, counts = np.unique(joint, return_counts=True)
-    inter = {(int(k >> 32), int(k & 0xFFFFFFFF)): int(c) for k, c in zip(keys, counts)}
-    gt_matched, pred_matched = set(), set()
-    for (gid, pid), n in inter.items():
-        if gid not in gt_segms or pid not in pred_segms:
-            continue
-        g, p = gt_segms[gid], pred_segms[pid]
-        if g["iscrowd"] == 1 or g["category_id"] != p["category_id"]:
-            continue
-        union = p["area"] + g["area"] - n - inter.get((0, pid), 0)
-        iou = n / union
-        if iou > 0.5:
-            st = stats[g["category_id"]]
-            st[0] += iou
-            st[1] += 1
-            gt_matched.add(gid)
-            pred_matched.add(pid)
-    crowd = {}
-    for gid, g in gt_segms.items():
-        if gid in gt_matched:
-            continue
-        if g["iscrowd"] == 1:
-            crowd[g["category_id"]] = gid
-            continue
-        stats[g["category_id"]][3] += 1
-    for pid, p in pred_segms.items():
-        if pid in pred_matched or p["area"] == 0:
-            continue
-        n = inter.get((0, pid), 0)
-        if p["category_id"] in crowd:
-            n += inter.get((crowd[p["category_id"]], pid), 0)
-        if n / p["area"] > 0.5:
-            continue
-        stats[p["category_id"]][2] += 1
+def _segment_png(path, segments: np.ndarray) -> None:
+    """Write a COCO-panoptic PNG: id = R + 256 G + 256^2 B."""
+    from PIL import Image
+
+    ids = segments.astype(np.uint32)
+    rgb = np.stack([ids & 255, (ids >> 8) & 255, (ids >> 16) & 255], axis=-1).astype(np.uint8)
+    Image.fromarray(rgb).save(path)
 
 
 def evaluate_panoptic(gts, preds, classes, names=None) -> tuple[dict, list[dict]]:
-    """PQ/SQ/RQ (all, things, stuff) as panopticapi's ``pq_compute`` -> ``(metrics, per_class)``."""
-    categories = {int(c.id): c for c in classes}
-    stats = {cid: [0.0, 0, 0, 0] for cid in categories}  # iou_sum, tp, fp, fn
-    for i, (gt, (seg, info)) in enumerate(zip(gts, preds)):
-        name = names[i] if names else f"image {i}"
-        if gt.segments.shape != seg.shape:
-            raise InputError(f"{name}: predicted segments are {seg.shape} but ground truth is {gt.segments.shape}")
-        _pq_image(gt.segments, gt.segments_info, seg, info, categories, stats, name)
-    per_class, groups = [], {"": [], "_th": [], "_st": []}
-    for cid, (iou, tp, fp, fn) in stats.items():
-        c = categories[cid]
-        den = tp + 0.5 * fp + 0.5 * fn
-        row = {"id": cid, "name": c.name, "isthing": bool(c.isthing), "tp": tp, "fp": fp, "fn": fn,
-               "PQ": iou / den if den else None, "SQ": (iou / tp if tp else 0.0) if den else None,
-               "RQ": tp / den if den else None}
-        per_class.append(row)
-        if den:
-            groups[""].append(row)
-            groups["_th" if c.isthing else "_st"].append(row)
-    metrics = {}
-    for suffix, rows in groups.items():
-        for key in ("PQ", "SQ", "RQ"):
-            metrics[key + suffix] = float(np.mean([r[key] for r in rows])) if rows else None
-    return metrics, per_class
+    """PQ/SQ/RQ with segbench's evaluator (panopticapi semantics) -> ``(metrics, per_class)``.
+
+    Ground-truth areas are recounted from the segment maps; predicted segments_info entries
+    without pixels are dropped (an empty segment is no prediction)."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from segbench.engine.panoptic import evaluate_panoptic as evaluate_panoptic_files
+    from segbench.engine.panoptic import panoptic_record
+
+    categories = [{"id": int(c.id), "name": c.name, "isthing": int(bool(c.isthing))} for c in classes]
+    with tempfile.TemporaryDirectory(prefix="segbench-run-") as tmp:
+        root = Path(tmp)
+        (root / "gt").mkdir()
+        (root / "pred").mkdir()
+        gt_json = {"images": [], "annotations": [], "categories": categories}
+        pred_json = {"images": [], "annotations": [], "categories": categories}
+        for i, (gt, (seg, info)) in enumerate(zip(gts, preds)):
+            name = names[i] if names else f"image {i}"
+            if gt.segments.shape != seg.shape:
+                raise InputError(f"{name}: predicted segments are {seg.shape} but ground truth is {gt.segments.shape}")
+            file_name = f"{i:06d}.png"
+            h, w = gt.segments.shape
+            image = {"id": i + 1, "file_name": file_name, "height": int(h), "width": int(w)}
+            ids, counts = np.unique(gt.segments, return_counts=True)
+            area = dict(zip(ids.tolist(), counts.tolist()))
+            gt_info = [{"id": int(s["id"]), "category_id": int(s["category_id"]), "iscrowd": int(s.get("iscrowd", 0)),
+                        "area": int(area.get(int(s["id"]), 0))} for s in gt.segments_info if area.get(int(s["id"]), 0)]
+            present = set(np.unique(seg).tolist())
+            listed = {int(s["id"]) for s in info}
+            unknown = sorted(present - listed - {0})
+            if unknown:
+                raise InputError(f"{name}: predicted segment id {unknown[0]} has no segments_info entry")
+            pred_info = [{"id": int(s["id"]), "category_id": int(s["category_id"])} for s in info if int(s["id"]) in present]
+            _segment_png(root / "gt" / file_name, gt.segments)
+            _segment_png(root / "pred" / file_name, seg)
+            for js, segs in ((gt_json, gt_info), (pred_json, pred_info)):
+                js["images"].append(image)
+                js["annotations"].append({"image_id": i + 1, "file_name": file_name, "segments_info": segs})
+        (root / "gt.json").write_text(json.dumps(gt_json))
+        (root / "pred.json").write_text(json.dumps(pred_json))
+        evaluation = evaluate_panoptic_files(root / "gt.json", root / "gt", root / "pred.json", root / "pred", jobs=1)
+        record = panoptic_record(evaluation)
+    return record["metrics"], record["per_class"]

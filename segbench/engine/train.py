@@ -437,9 +437,9 @@ def evaluate_model(model, plan: Plan, view):
         return None, None, per_image, n, {"stats": stats}
     if plan.task == "instance":
         metrics, per_class = run_eval.evaluate_instances(gts, preds, things)
-        return metrics, per_class, per_image, n, {"evaluator": "pycocotools COCOeval (temporary, engine/run_eval.py)"}
+        return metrics, per_class, per_image, n, {"evaluator": "segbench eval instance (pycocotools semantics)"}
     metrics, per_class = run_eval.evaluate_panoptic(gts, preds, classes, [s.name for s in samples])
-    return metrics, per_class, per_image, n, {"evaluator": "panopticapi rules (temporary, engine/run_eval.py)"}
+    return metrics, per_class, per_image, n, {"evaluator": "segbench eval panoptic (panopticapi semantics)"}
 
 
 def _resize_instances(inst: dict, size) -> dict:
