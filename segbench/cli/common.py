@@ -94,6 +94,23 @@ def print_tables(tables, fmt: "OutputFormat | str", json_payload) -> None:
         sys.stdout.write(render(tables, fmt))
 
 
+def require_torch(command: str) -> None:
+    """Fail with a one-line error when torch/torchvision are missing or broken.
+
+    A torch build that cannot load the installed torchvision raises RuntimeError (not
+    ImportError) on import, so both are caught.
+    """
+    from segbench.errors import InputError
+
+    try:
+        import torch  # noqa: F401
+        import torchvision  # noqa: F401
+    except (ImportError, RuntimeError, OSError) as exc:
+        reason = " ".join(str(exc).split())[:160]
+        raise InputError(f"{command} needs torch and torchvision ({type(exc).__name__}: {reason}); "
+                         f"expected `pip install segbench[train]` with a torchvision matching torch") from None
+
+
 def info(message: str) -> None:
     """A dim note on stderr (never mixed into machine-readable stdout)."""
     from rich.console import Console

@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from segbench.cli.common import OutputFormat, cli_errors, emit
+from segbench.cli.common import OutputFormat, cli_errors, emit, require_torch
 
 
 def register(app: typer.Typer) -> None:
@@ -24,6 +24,7 @@ def models(
 ) -> None:
     """List the registered models like the FCN paper's comparison table."""
     with cli_errors():
+        require_torch("segbench models")
         from segbench.models.table import model_table
 
         table, record = model_table(names or None, preset, input_shape, device, classes, repeats)

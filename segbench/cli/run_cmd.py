@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from segbench.cli.common import OutputFormat, cli_errors, emit, info
+from segbench.cli.common import OutputFormat, cli_errors, emit, info, require_torch
 
 
 def register(app: typer.Typer) -> None:
@@ -34,12 +34,7 @@ def run(
 ) -> None:
     """Train MODEL on DATASET (SGD, poly LR, checkpoints each epoch) and evaluate on its val split."""
     with cli_errors():
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            from segbench.errors import InputError
-
-            raise InputError("segbench run needs torch and torchvision; expected `pip install segbench[train]`") from None
+        require_torch("segbench run")
         from segbench.engine.train import RunConfig, parse_size, run as run_training
         from segbench.report.records import record_tables, run_table
 
