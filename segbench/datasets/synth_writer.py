@@ -21,6 +21,7 @@ import numpy as np
 
 from segbench.datasets import synthetic as sx
 from segbench.errors import InputError
+from segbench.options import parse_pair
 
 
 @dataclass
@@ -99,14 +100,8 @@ class SemanticWriter(TaskWriter):
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    """``"HxW"`` -> (H, W)."""
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise InputError(f"--size {text!r}: expected HxW, e.g. 256x320") from None
-    if h < 8 or w < 8:
-        raise InputError(f"--size {text!r}: expected at least 8x8 pixels")
-    return h, w
+    """``"HxW"`` -> (H, W), each at least 8 pixels."""
+    return parse_pair(text, "--size", "HxW", "256x320", minimum=8)
 
 
 def synth_item(config: SynthConfig, index: int) -> SynthItem:

@@ -30,6 +30,7 @@ from typing import Callable
 import numpy as np
 
 from segbench.errors import InputError
+from segbench.options import parse_pair
 
 CHECKPOINT = "checkpoint.pt"
 RESULT = "result.json"
@@ -70,15 +71,8 @@ class RunConfig:
 
 
 def parse_size(text: str | None) -> tuple[int, int] | None:
-    if text is None:
-        return None
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise InputError(f"--size {text!r}: expected HxW such as 96x96") from None
-    if h < 16 or w < 16:
-        raise InputError(f"--size {text!r}: expected both sides >= 16 pixels")
-    return h, w
+    """``"HxW"`` -> (H, W), each at least 16 pixels; None stays None (the dataset's size)."""
+    return None if text is None else parse_pair(text, "--size", "HxW", "96x96", minimum=16)
 
 
 def resolve_device(device: str):

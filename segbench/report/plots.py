@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from segbench.errors import FormatError, InputError
+from segbench.options import parse_pair
 
 KINDS = ("per-class", "confusion", "pr")
 FORMATS = (".png", ".svg")
@@ -51,14 +52,8 @@ def check_output(out: str | os.PathLike) -> Path:
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    """``'1000x600'`` -> ``(1000, 600)`` (width, height in pixels)."""
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise InputError(f"--size {text!r}: expected WIDTHxHEIGHT in pixels, e.g. 1000x600") from None
-    if not (100 <= w <= 10000 and 100 <= h <= 10000):
-        raise InputError(f"--size {text!r}: expected each side between 100 and 10000 pixels")
-    return w, h
+    """``'1000x600'`` -> ``(1000, 600)`` (width, height in pixels, each 100..10000)."""
+    return parse_pair(text, "--size", "WIDTHxHEIGHT in pixels", "1000x600", minimum=100, maximum=10000)
 
 
 def _figure(size: tuple[int, int], layout: str = "constrained"):

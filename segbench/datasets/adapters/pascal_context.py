@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from segbench.datasets.adapters.ade20k import ADE_PALETTE
 from segbench.datasets.adapters.voc import resolve_voc_root
 from segbench.datasets.base import Sample, register_dataset
 from segbench.datasets.labels import Label, LabelTable
@@ -41,17 +42,7 @@ PC59 = [
     "water", "window", "wood",
 ]
 
-PC_PALETTE = [
-    (120, 120, 120), (180, 120, 120), (6, 230, 230), (80, 50, 50), (4, 200, 3), (120, 120, 80), (140, 140, 140),
-    (204, 5, 255), (230, 230, 230), (4, 250, 7), (224, 5, 255), (235, 255, 7), (150, 5, 61), (120, 120, 70),
-    (8, 255, 51), (255, 6, 82), (143, 255, 140), (204, 255, 4), (255, 51, 7), (204, 70, 3), (0, 102, 200),
-    (61, 230, 250), (255, 6, 51), (11, 102, 255), (255, 7, 71), (255, 9, 224), (9, 7, 230), (220, 220, 220),
-    (255, 9, 92), (112, 9, 255), (8, 255, 214), (7, 255, 224), (255, 184, 6), (10, 255, 71), (255, 41, 10),
-    (7, 255, 255), (224, 255, 8), (102, 8, 255), (255, 61, 6), (255, 194, 7), (255, 122, 8), (0, 255, 20),
-    (255, 8, 41), (255, 5, 153), (6, 51, 255), (235, 12, 255), (160, 150, 20), (0, 163, 255), (140, 140, 140),
-    (250, 10, 15), (20, 255, 0), (31, 255, 0), (255, 31, 0), (255, 224, 0), (153, 255, 0), (0, 0, 255),
-    (255, 71, 0), (0, 235, 255), (0, 173, 255), (31, 0, 255),
-]
+PC_PALETTE = ADE_PALETTE[:60]  # mmseg's Pascal Context palette is the first 60 ADE20K colours
 
 PC459 = (
     "accordion aeroplane airconditioner antenna artillery ashtray atrium babycarriage bag ball balloon "
