@@ -88,7 +88,7 @@ def test_same_seed_same_result_and_weights_flag(tmp_path):
 
 
 def test_task_mismatch_is_a_clear_error(tmp_path):
-    with pytest.raises(InputError, match="'maskrcnn' is a instance model but dataset 'shapes-semantic-only'"):
+    with pytest.raises(InputError, match="'maskrcnn' is an instance model but dataset 'shapes-semantic-only'"):
         _run(tmp_path, "maskrcnn", dataset="shapes-semantic-only")
     assert not (tmp_path / "maskrcnn").exists()
 

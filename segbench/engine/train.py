@@ -109,7 +109,8 @@ def plan_run(config: RunConfig) -> Plan:
     adapter = get_dataset(config.dataset, **config.dataset_options)
     task = spec.task
     if not adapter.supports(task):
-        raise InputError(f"model {config.model!r} is {"an" if task[0] in "aeiou" else "a"} {task} model but dataset {config.dataset!r} has no {task} "
+        article = "an" if task[0] in "aeiou" else "a"
+        raise InputError(f"model {config.model!r} is {article} {task} model but dataset {config.dataset!r} has no {task} "
                          f"annotations (tasks: {', '.join(adapter.tasks)}); expected a dataset with {task} targets")
     d_epochs, d_bs, d_lr = DEFAULTS[(task, config.preset)]
     d_lr = MODEL_DEFAULTS.get(config.model, {}).get("lr", d_lr) if config.preset == "lite" else d_lr
