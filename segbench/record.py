@@ -6,7 +6,6 @@ Metric values are fractions in [0, 1]; NaN (undefined) becomes ``null``.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import math
 import os
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 from segbench import __version__
 from segbench.errors import FormatError
-from segbench.fileio import atomic_write_json
+from segbench.fileio import atomic_write_json, read_json
 
 SCHEMA = 1
 TASKS = ("semantic", "instance", "panoptic")
@@ -85,16 +84,7 @@ def write_record(path: str | os.PathLike, record: dict) -> None:
 def load_record(path: str | os.PathLike) -> dict:
     """Read and validate a result record; one-line errors name the file and the problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such result file") from None
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read result file ({exc.strerror})") from None
-    try:
-        record = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    record = read_json(path, "result")
     if not isinstance(record, dict):
         raise FormatError(f"{path}: expected a JSON object (segbench result record), got {type(record).__name__}")
     if record.get("schema") != SCHEMA:

@@ -6,7 +6,6 @@ Panoptic PNGs encode segment ids as ``id = R + 256 G + 256^2 B`` (0 = VOID), pan
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import numpy as np
 
 from segbench.datasets.readers import read_rgb_png
 from segbench.errors import FormatError
+from segbench.fileio import read_json
 
 
 def rgb2id(rgb: np.ndarray) -> np.ndarray:
@@ -23,13 +23,7 @@ def rgb2id(rgb: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=8)
 def load_json(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such JSON file") from None
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    data = read_json(path, "annotation JSON")
     if not isinstance(data, dict):
         raise FormatError(f"{path}: expected a JSON object")
     return data

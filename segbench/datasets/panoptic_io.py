@@ -12,7 +12,6 @@ id, the segment id and what was expected; nothing is silently dropped.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from segbench.datasets.readers import png_header
+from segbench.fileio import read_json as read_json_file
 from segbench.errors import FormatError, InputError, MissingPredictionError
 
 MAX_ID = 256**3 - 1
@@ -57,21 +57,7 @@ def _is_int(value) -> bool:
 
 
 def read_json(path: str | os.PathLike, role: str) -> dict:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such {role} JSON file") from None
-    except IsADirectoryError:
-        raise FormatError(f"{path}: is a folder, expected a COCO-panoptic {role} JSON file") from None
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise FormatError(f"{path}: not a UTF-8 text file, expected a COCO-panoptic JSON") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    data = read_json_file(path, f"{role} JSON")
     if not isinstance(data, dict):
         raise FormatError(f"{path}: expected a JSON object with 'annotations', got {type(data).__name__}")
     return data

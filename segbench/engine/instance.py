@@ -13,15 +13,14 @@ or silently drop input, segbench raises a one-line :class:`~segbench.errors.Form
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
+from segbench.fileio import parse_json_bytes, read_file_bytes, read_json
 from segbench.errors import FormatError, InputError
 from segbench.metrics.instance import InstanceParams, InstanceStats, iou_thresholds
 
@@ -82,31 +81,6 @@ class InstanceEvaluation:
 
 
 # ------------------------------------------------------------------ reading and validation
-
-
-def read_json(path: str | os.PathLike, what: str):
-    return _parse_json(_read_bytes(path, what), path, what)
-
-
-def _read_bytes(path: str | os.PathLike, what: str) -> bytes:
-    path = Path(path)
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such {what} file") from None
-    except IsADirectoryError:
-        raise FormatError(f"{path}: is a folder; expected a {what} JSON file") from None
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read {what} file ({exc.strerror})") from None
-
-
-def _parse_json(data: bytes, path, what: str):
-    try:
-        return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f" at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
-        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
-        raise FormatError(f"{path}: not valid JSON ({msg}{where}); expected a {what} file") from None
 
 
 def _column(items: list, key: str, path, what: str, optional: bool = False):
@@ -235,12 +209,12 @@ def load_results(path: str | os.PathLike, gt: GroundTruth, iou_type: str = "segm
     """
     timings = {} if timings is None else timings
     t = time.perf_counter()
-    raw = _read_bytes(path, "results")
+    raw = read_file_bytes(path, "results")
     fast = _fast_results(raw, gt, path, timings, t) if iou_type == "segm" else None
     if fast is not None:
         return fast
     t = time.perf_counter()
-    data = _parse_json(raw, path, "results")
+    data = parse_json_bytes(raw, path, "results")
     del raw
     dt = results_from_list(data, gt, path, iou_type)
     timings["parse results JSON (json module)"] = time.perf_counter() - t
