@@ -63,6 +63,15 @@ def empty_split(dataset: str, split: str, where: Path) -> InputError:
     return InputError(f"{where}: dataset {dataset!r} split {split!r} has no images here; expected the split's files in this folder")
 
 
+def require_ground_truth(samples: list, split: str) -> list:
+    """``samples`` unchanged, or a one-line error naming the first missing ``sample.semantic``."""
+    missing = [s.semantic for s in samples if not Path(s.semantic).exists()]
+    if missing:
+        raise InputError(f"{missing[0]}: expected the ground truth of {split} image {Path(missing[0]).stem} "
+                         f"here ({len(missing)} of {len(samples)} missing)")
+    return samples
+
+
 def read_image(path: Path) -> np.ndarray:
     """(H, W, 3) uint8 RGB."""
     from PIL import Image

@@ -28,7 +28,7 @@ from segbench.datasets.adapters.ade20k import ADE_PALETTE
 from segbench.datasets.adapters.voc import resolve_voc_root
 from segbench.datasets.base import Sample, register_dataset
 from segbench.datasets.labels import Label, LabelTable
-from segbench.datasets.layout import empty_split, read_split_list
+from segbench.datasets.layout import empty_split, read_split_list, require_ground_truth
 from segbench.datasets.readers import read_label_png
 from segbench.datasets.table_adapter import TableDataset
 from segbench.errors import FormatError, InputError
@@ -123,11 +123,7 @@ class _PascalContextBase(TableDataset):
             raise empty_split(self.name, split, lst)
         out = [Sample(name=i, image=voc / "JPEGImages" / f"{i}.jpg", semantic=self.gt_path(voc, i), extra={"key": i})
                for i in ids]
-        missing = [s.semantic for s in out if not s.semantic.exists()]
-        if missing:
-            raise InputError(f"{missing[0]}: expected the ground truth of {split} image {missing[0].stem} here "
-                             f"({len(missing)} of {len(out)} missing)")
-        return out
+        return require_ground_truth(out, split)
 
     def read_raw_semantic(self, sample: Sample) -> np.ndarray:
         return read_label_png(sample.semantic)

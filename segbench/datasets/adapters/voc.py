@@ -27,7 +27,7 @@ import numpy as np
 
 from segbench.datasets.base import Sample, register_dataset
 from segbench.datasets.labels import Label, LabelTable, default_palette
-from segbench.datasets.layout import empty_split, read_split_list, require_dir, require_root
+from segbench.datasets.layout import empty_split, read_split_list, require_dir, require_ground_truth, require_root
 from segbench.datasets.readers import read_label_png
 from segbench.datasets.table_adapter import TableDataset
 from segbench.errors import FormatError, InputError
@@ -88,11 +88,7 @@ class VOC2012Dataset(TableDataset):
         for i in ids:
             gt = self.gt_path(voc, i)
             out.append(Sample(name=i, image=voc / "JPEGImages" / f"{i}.jpg", semantic=gt, extra={"key": i}))
-        missing = [s.semantic for s in out if not s.semantic.exists()]
-        if missing:
-            raise InputError(f"{missing[0]}: expected the ground truth of {split} image {Path(missing[0]).stem} "
-                             f"here ({len(missing)} of {len(out)} missing)")
-        return out
+        return require_ground_truth(out, split)
 
     def read_raw_semantic(self, sample: Sample) -> np.ndarray:
         if sample.semantic.suffix == ".mat":
