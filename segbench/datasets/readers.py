@@ -2,54 +2,75 @@
 
 Palette PNGs yield their palette indices (the labels, as in Pascal VOC), never colours. RGB(A)
 and grey+alpha PNGs are refused with a hint: colour-coded predictions are converted by a dataset
-adapter's colour table, not guessed here. Decoding uses OpenCV for 8/16-bit greyscale PNGs (it
-measured faster than Pillow here, see benchmarks/) and Pillow for palette and low-bit-depth PNGs;
-both release the GIL, so threads decode in parallel.
+adapter's colour table, not guessed here. Decoders, fastest first (see benchmarks/): Wuffs for
+8/16-bit greyscale PNGs when the ``fast`` extra (pywuffs) is installed (``png_wuffs``), else
+OpenCV; Pillow for palette and low-bit-depth PNGs and to name what is wrong with a broken file.
+All release the GIL, so threads decode in parallel.
 """
 
 from __future__ import annotations
 
 import os
-import struct
 from pathlib import Path
 
 import numpy as np
 
+from segbench.datasets import png_wuffs
 from segbench.errors import FormatError
 
 LABEL_EXTENSIONS = (".png", ".npy")
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOR_TYPES = {0: "greyscale", 2: "RGB", 3: "palette", 4: "greyscale+alpha", 6: "RGBA"}
+
+
+def _read_head(path: str | os.PathLike, size: int = -1) -> bytes:
+    """The first ``size`` bytes of a file (all with -1), with one-line errors."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(size)
+    except FileNotFoundError:
+        raise FormatError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise FormatError(f"{path}: is a folder, expected a PNG file") from None
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _header_of(path: str | os.PathLike, data: bytes) -> tuple[int, int, int, int]:
+    header = png_wuffs.parse_png_header(data)
+    if header is None:
+        raise FormatError(f"{path}: not a PNG file (bad signature or header)")
+    return header
 
 
 def png_header(path: str | os.PathLike) -> tuple[int, int, int, int]:
     """``(width, height, bit_depth, color_type)`` from a PNG's IHDR chunk."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(29)
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read ({exc.strerror})") from None
-    if len(head) < 29 or head[:8] != _PNG_SIGNATURE or head[12:16] != b"IHDR":
-        raise FormatError(f"{path}: not a PNG file (bad signature or header)")
-    width, height, bit_depth, color_type = struct.unpack(">IIBB", head[16:26])
-    return width, height, bit_depth, color_type
+    return _header_of(path, _read_head(path, 29))
 
 
-_IMREAD_INTO = [True]  # OpenCV >= 5 decodes into a given buffer; older versions take no ``dst``
+def read_png_fast(path: str | os.PathLike) -> tuple[tuple[int, int, int, int], np.ndarray | None]:
+    """The PNG's header and, where Wuffs is installed and exact for its format, its pixels
+    (see ``png_wuffs.decode_png``); pixels None means: decode with OpenCV or Pillow."""
+    if not png_wuffs.AVAILABLE:
+        return png_header(path), None
+    data = _read_head(path)
+    header = _header_of(path, data)
+    return header, png_wuffs.decode_png(data, header)
 
 
-def _decode_opencv(path: Path, out: np.ndarray | None = None) -> np.ndarray | None:
-    """cv2.imread; into ``out`` where given and supported (recycled buffers save the page faults
-    of fresh memory, about a quarter of decode time on large label maps)."""
+IMREAD_INTO = [True]  # OpenCV >= 5 decodes into a given buffer; older versions take no ``dst``
+
+
+def decode_opencv(path: Path, out: np.ndarray | None = None) -> np.ndarray | None:
+    """cv2.imread(IMREAD_UNCHANGED); into ``out`` where given and supported (recycled buffers save
+    the page faults of fresh memory, about a quarter of decode time on large label maps). None
+    where OpenCV cannot decode the file (Pillow then names the problem)."""
     import cv2
 
-    if out is not None and _IMREAD_INTO[0]:
+    if out is not None and IMREAD_INTO[0]:
         try:
             array = cv2.imread(str(path), out, cv2.IMREAD_UNCHANGED)
         except TypeError:  # this OpenCV has no dst overload
-            _IMREAD_INTO[0] = False
+            IMREAD_INTO[0] = False
         except cv2.error:
             return None  # Pillow then names the problem
         else:
@@ -81,11 +102,16 @@ def label_png_layout(path: str | os.PathLike) -> tuple[tuple[int, int], np.dtype
 def read_label_png(path: str | os.PathLike, decoder: str = "auto", out: np.ndarray | None = None) -> np.ndarray:
     """Decode a single-channel label PNG to a 2-D uint8/uint16 array of labels.
 
+    ``decoder``: 'auto' (Wuffs where installed and exact, else OpenCV for greyscale, Pillow for
+    palette), 'wuffs' (the same), 'opencv' or 'pillow'.
     ``out``: an optional buffer of the decoded shape and dtype to decode into (OpenCV path only);
     the result may or may not be ``out``.
     """
     path = Path(path)
-    width, height, bit_depth, color_type = png_header(path)
+    if decoder in ("auto", "wuffs"):
+        (width, height, bit_depth, color_type), array = read_png_fast(path)
+    else:
+        (width, height, bit_depth, color_type), array = png_header(path), None
     if color_type in (2, 4, 6):
         raise FormatError(
             f"{path}: is a {_COLOR_TYPES[color_type]} PNG, expected a single-channel label map "
@@ -94,10 +120,11 @@ def read_label_png(path: str | os.PathLike, decoder: str = "auto", out: np.ndarr
         )
     if color_type not in (0, 3):
         raise FormatError(f"{path}: PNG colour type {color_type} is not valid")
-    use_opencv = decoder == "opencv" or (decoder == "auto" and color_type == 0 and bit_depth in (8, 16))
-    array = None
-    if use_opencv and color_type == 0:
-        array = _decode_opencv(path, out)
+    use_opencv = decoder == "opencv" or (decoder in ("auto", "wuffs") and color_type == 0 and bit_depth in (8, 16))
+    if array is not None:
+        pass
+    elif use_opencv and color_type == 0:
+        array = decode_opencv(path, out)
         if array is None:
             # OpenCV only says None: let Pillow name what is wrong (truncated, corrupt ...).
             array = _decode_pillow(path)
