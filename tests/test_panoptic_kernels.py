@@ -141,30 +141,62 @@ def test_eight_pixel_pattern_words_equal_the_bytes_of_a_constant_run():
         assert [int(v) for v in _pattern(t)] == block.view("<u8").tolist(), hex(t)
 
 
-def test_numba_start_without_blas_leaves_scipy_importable():
+QUICK_START = """
+import sys
+import numpy as np
+from segbench.kernels.numba_startup import allow_fast_start, start_kernels
+from segbench.kernels import confusion, panoptic
+from segbench.kernels.reference import confusion_matrix_reference
+from segbench.kernels.reference_panoptic import id_to_rgb, pair_counts_reference
+if sys.argv[1] == "fast":
+    allow_fast_start()
+start_kernels(panoptic.warm_up)
+start_kernels(confusion.warm_up)
+rng = np.random.default_rng(5)
+for dtype, n in ((np.uint8, 19), (np.uint16, 300)):  # the uint16 kernels load after warm-up
+    gt = rng.integers(0, n + 1, (37, 41)).astype(dtype)
+    gt[gt == n] = 255
+    pred = rng.integers(0, n, (37, 41)).astype(dtype)
+    cm = np.zeros((n, n), np.int64)
+    assert confusion.confusion_matrix_update(gt, pred, n, 255, cm) == -1
+    assert (cm == confusion_matrix_reference(gt, pred, n, 255)[0]).all()
+ids = rng.choice(np.arange(1, 2**24), 9, replace=False)
+g, p = rng.choice(np.r_[0, ids], (23, 19)), rng.choice(np.r_[0, ids], (23, 19))
+gi, pi = np.unique(g[g > 0]), np.unique(p[p > 0])
+counts, _, _ = panoptic.pair_counts(id_to_rgb(g), id_to_rgb(p), gi, pi)
+assert (counts == pair_counts_reference(g, p, gi, pi)).all()
+print("registries" if "numba.np.arraymath" in sys.modules else "quick", "blas" if "scipy.linalg.cython_blas" in sys.modules else "")
+import scipy.linalg.cython_blas
+"""
+
+
+def test_command_line_kernel_start_up_skips_registries_and_blas_and_kernels_stay_exact():
     import subprocess
     import sys
 
-    code = ("import sys; from segbench.kernels.numba_startup import init_numba_without_blas; "
-            "from segbench.kernels.panoptic import warm_up; init_numba_without_blas(warm_up); "
-            "assert 'scipy.linalg.cython_blas' not in sys.modules; import scipy.linalg.cython_blas; print('ok')")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.stdout.strip() == "ok", out.stderr
+    def run(mode):
+        out = subprocess.run([sys.executable, "-c", QUICK_START, mode], capture_output=True, text=True, timeout=600)
+        assert out.returncode == 0, out.stderr[-3000:]
+        return out.stdout.split()
+
+    assert run("library") == ["registries", "blas"]  # the normal way (compiles or fills the cache)
+    assert run("fast") == ["quick"]  # a CLI process: loaded from the cache, no refresh, no BLAS probe
 
 
 def test_decode_buffers_and_fallback_for_opencv_without_dst(tmp_path, monkeypatch):
     import cv2
     from PIL import Image
 
-    from segbench.datasets import panoptic_io
+    from segbench.datasets import panoptic_io, readers
 
     ids = np.arange(12 * 10, dtype=np.int64).reshape(12, 10) * 977
     Image.fromarray(id_to_rgb(ids)).save(tmp_path / "a.png")
     Image.fromarray(id_to_rgb(ids[:, ::-1].copy())).save(tmp_path / "b.png")
-    buffers = {}
-    a, order = panoptic_io.read_panoptic_png(tmp_path / "a.png", "opencv", buffers, "gt")
+    buffer = np.empty(panoptic_io.panoptic_png_shape(tmp_path / "a.png"), np.uint8)
+    a, order = panoptic_io.read_panoptic_png(tmp_path / "a.png", "opencv", buffer)
     np.testing.assert_array_equal(rgb_to_id(a, order), ids)
-    b, _ = panoptic_io.read_panoptic_png(tmp_path / "b.png", "opencv", buffers, "gt")
+    assert order == "BGR" and np.shares_memory(a, buffer)
+    b, _ = panoptic_io.read_panoptic_png(tmp_path / "b.png", "opencv", buffer)
     np.testing.assert_array_equal(rgb_to_id(b, order), ids[:, ::-1])
     assert np.shares_memory(a, b)  # the same buffer, decoded into twice
 
@@ -176,7 +208,7 @@ def test_decode_buffers_and_fallback_for_opencv_without_dst(tmp_path, monkeypatc
         return real(path, *args)
 
     monkeypatch.setattr(cv2, "imread", old_opencv)
-    monkeypatch.setattr(panoptic_io, "_IMREAD_DST", [True])
-    c, order = panoptic_io.read_panoptic_png(tmp_path / "a.png", "opencv", {}, "gt")
+    monkeypatch.setattr(readers, "IMREAD_INTO", [True])
+    c, order = panoptic_io.read_panoptic_png(tmp_path / "a.png", "opencv", buffer)
     np.testing.assert_array_equal(rgb_to_id(c, order), ids)
-    assert panoptic_io._IMREAD_DST == [False]
+    assert readers.IMREAD_INTO == [False]

@@ -76,9 +76,9 @@ def instance(
         from segbench.metrics.instance import compute
         from segbench.report.records import record_tables
 
-        from segbench.kernels.numba_startup import numba_without_blas_probe
+        from segbench.kernels.numba_startup import kernel_start_up
 
-        with numba_without_blas_probe():
+        with kernel_start_up():
             evaluation = evaluate_instance(gt, pred, iou_type=iou_type, max_dets=parse_max_dets(max_dets),
                                            area_ranges=parse_area_ranges(area_ranges), jobs=jobs)
         t = time.perf_counter()

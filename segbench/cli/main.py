@@ -59,6 +59,9 @@ _register()
 
 
 def main() -> None:
+    from segbench.cli.process_tuning import tune_cli_process
+
+    tune_cli_process()  # Numba start-up and allocator settings for this command-line process
     try:
         app()
     finally:

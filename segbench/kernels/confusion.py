@@ -225,3 +225,9 @@ def confusion_matrix_update(
         return int(_first_invalid(g, p, n, ignore, has_ignore))
     _fold_clamped(hist, n, cm)
     return -1
+
+
+def warm_up() -> None:
+    """Load the 8-bit kernels (from Numba's cache) on a tiny pair; other dtypes load on first use."""
+    labels = np.zeros(16, np.uint8)
+    confusion_matrix_update(labels, labels, 2, 255, np.zeros((2, 2), np.int64))

@@ -1,12 +1,16 @@
 """Faster Numba start-up for command-line processes.
 
 On its first compiled call (even one served from the on-disk cache) Numba initialises its CPU
-target, and ``numba.np.arraymath`` then imports ``scipy.linalg`` only to learn whether BLAS is
-available for ``np.dot`` & co. That import cost 0.3-0.4 s of a 0.6 s first call here, more than
-evaluating 100 panoptic images. segbench's kernels use no BLAS, so a command-line process (never
-the library) may initialise Numba as if SciPy's BLAS were absent: :func:`init_numba_without_blas`
-does so and then lifts the block, so ``import scipy.linalg`` works normally afterwards; only
-Numba's own linear algebra stays unavailable in that process.
+target: it imports and registers every typing and lowering registry, and ``numba.np.arraymath``
+then imports ``scipy.linalg`` only to learn whether BLAS is available for ``np.dot`` & co. Both
+cost 0.2-0.5 s per process here, more than evaluating 100 panoptic images. A command-line
+process (never the library: a user's own Numba functions stay untouched) skips both through
+:func:`kernel_start_up`:
+
+- the BLAS probe sees no SciPy BLAS (:func:`numba_without_blas_probe`; the block is lifted
+  afterwards, so ``import scipy.linalg`` works normally; only Numba's own linear algebra stays
+  unavailable in that process). segbench's kernels use no BLAS.
+- cached kernels load without the registry refresh (below).
 """
 
 from __future__ import annotations
@@ -33,7 +37,69 @@ def numba_without_blas_probe():
                 del sys.modules[name]
 
 
-def init_numba_without_blas(warm_up) -> None:
-    """Run ``warm_up()`` (a first call of the kernels) with SciPy's BLAS hidden from Numba."""
-    with numba_without_blas_probe():
+# -- Cached loads without the full target refresh ------------------------------------------------
+#
+# Numba's ``Cache.load_overload`` calls ``target_context.refresh()`` before loading a function from
+# the on-disk cache. The refresh imports and registers every typing and lowering registry
+# (numba.np.arraymath, the typed containers, ...): 0.1-0.2 s, needed to *compile* but not to load
+# finished machine code, which needs only the runtime (NRT) initialised. A command-line process
+# (never the library: a user's own Numba functions stay untouched) may therefore load cached
+# kernels after ``rtsys.initialize`` alone. A cache miss still compiles through Numba's normal
+# path, which refreshes the context itself. Where Numba's internals differ from what this expects,
+# nothing is patched.
+
+_fast_start_allowed = [False]
+
+
+def allow_fast_start() -> None:
+    """Mark this process as a segbench command-line process (see :func:`start_kernels`)."""
+    _fast_start_allowed[0] = True
+
+
+def _load_cached_without_refresh() -> bool:
+    try:
+        from numba.core import caching
+        from numba.core.runtime import rtsys
+    except ImportError:  # pragma: no cover - a Numba without these modules: leave it alone
+        return False
+    cache = caching.Cache
+    if getattr(cache.load_overload, "segbench_quick_load", False):
+        return True
+    if not (hasattr(cache, "_load_overload") and hasattr(cache, "_guard_against_spurious_io_errors")
+            and hasattr(rtsys, "initialize")):
+        return False  # pragma: no cover - other Numba internals
+
+    def load_overload(self, sig, target_context):
+        rtsys.initialize(target_context)
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
+        return None  # the guard swallowed an I/O error: compile instead, as Numba does
+
+    load_overload.segbench_quick_load = True
+    cache.load_overload = load_overload
+    return True
+
+
+@contextlib.contextmanager
+def kernel_start_up():
+    """Within the block, first calls load kernels the quick way in a command-line process
+    (:func:`allow_fast_start`): from the cache without Numba's registry refresh and without its
+    SciPy BLAS probe, which together cost 0.2-0.5 s per process. Elsewhere it does nothing."""
+    if not _fast_start_allowed[0]:
+        yield
+        return
+    _load_cached_without_refresh()
+    import os
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(float(os.environ.get("SWI", interval)))
+    try:
+        with numba_without_blas_probe():
+            yield
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def start_kernels(warm_up) -> None:
+    """Load kernels by running ``warm_up()`` (a first call on tiny inputs) in :func:`kernel_start_up`."""
+    with kernel_start_up():
         warm_up()

@@ -211,15 +211,16 @@ def pair_counts(gt: np.ndarray, pred: np.ndarray, gt_ids: np.ndarray, pred_ids: 
 
 
 @njit(cache=True, nogil=True)
-def _image_pq_counts(counts, gt_area, gt_cat, gt_crowd, pred_cat, crowd_of_cat, iou_sum, tp, fp, fn):
+def _image_pq_counts(counts, gt_area, gt_cat, gt_crowd, pred_cat, crowd_of_cat, iou_sum, tp, fp, fn,
+                     pred_area, gt_matched, pred_matched):
+    """``pred_area`` (npred + 2), ``gt_matched`` (ng + 1), ``pred_matched`` (npred + 1): zeroed
+    scratch arrays from the caller (no allocation in the kernel: its cached code then loads
+    without Numba's array-implementation module)."""
     ng = counts.shape[0] - 2
     npred = counts.shape[1] - 2
-    pred_area = np.zeros(npred + 2, dtype=np.int64)
     for i in range(counts.shape[0]):
         for j in range(counts.shape[1]):
             pred_area[j] += counts[i, j]
-    gt_matched = np.zeros(ng + 1, dtype=np.bool_)
-    pred_matched = np.zeros(npred + 1, dtype=np.bool_)
     for gi in range(1, ng + 1):
         if gt_crowd[gi - 1]:
             continue
@@ -267,7 +268,9 @@ def image_pq_counts(counts: np.ndarray, gt_area: np.ndarray, gt_cat: np.ndarray,
     _image_pq_counts(counts, np.ascontiguousarray(gt_area, dtype=np.int64),
                      np.ascontiguousarray(gt_cat, dtype=np.int64), np.ascontiguousarray(gt_crowd, dtype=np.bool_),
                      np.ascontiguousarray(pred_cat, dtype=np.int64),
-                     np.ascontiguousarray(crowd_of_cat, dtype=np.int64), iou_sum, tp, fp, fn)
+                     np.ascontiguousarray(crowd_of_cat, dtype=np.int64), iou_sum, tp, fp, fn,
+                     np.zeros(counts.shape[1], np.int64), np.zeros(counts.shape[0] - 1, np.bool_),
+                     np.zeros(counts.shape[1] - 1, np.bool_))
     return iou_sum, tp, fp, fn
 
 
