@@ -12,8 +12,9 @@ in one run, best of ``--repeat``:
    ``multiprocessing`` pool of ``cpu_count()`` processes, Pillow decode, ``np.unique`` pairs);
 2. ``segbench eval panoptic`` (default jobs = all cores), and with ``--jobs 1``;
 3. the decode floor: a bare process that only decodes the same GT and prediction PNGs with
-   segbench's decoder (OpenCV ``imread`` into one reused buffer per thread, as segbench does) on
-   the same number of threads; for reference OpenCV into fresh arrays and Pillow, one thread.
+   segbench's decoder on the same number of threads: Wuffs (pywuffs, one decoder per thread, as
+   segbench uses it when the ``fast`` extra is installed) and, for reference, OpenCV ``imread``
+   into one reused buffer per thread (segbench's fallback), OpenCV into fresh arrays and Pillow.
 
 Then peak RSS of segbench vs the number of images (the JSON repeated with new image ids over
 the same files, so only the count changes): flat = streaming.
@@ -52,6 +53,18 @@ DECODE = textwrap.dedent(
                     pass
             local.buf = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
             return local.buf.shape
+    elif decoder == "wuffs":  # pywuffs, one decoder per thread, as segbench uses it
+        from pywuffs import ImageDecoderType, PixelFormat
+        from pywuffs.aux import ImageDecoder, ImageDecoderConfig
+        def read(p):
+            dec = getattr(local, "dec", None)
+            if dec is None:
+                cfg = ImageDecoderConfig()
+                cfg.enabled_decoders = [ImageDecoderType.PNG]
+                cfg.pixel_format = PixelFormat.RGB
+                dec = local.dec = ImageDecoder(cfg)
+            with open(p, "rb") as f:
+                return dec.decode(f.read()).pixbuf.shape
     else:
         import numpy as np
         from PIL import Image
@@ -81,6 +94,12 @@ CITYSCAPES = textwrap.dedent(
 
 
 CPU = {}
+try:  # the decoder segbench uses: Wuffs with the ``fast`` extra, else OpenCV into reused buffers
+    import pywuffs  # noqa: F401
+
+    FLOOR = "wuffs"
+except ImportError:
+    FLOOR = "opencv-reuse"
 
 
 def run_timed(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
@@ -129,37 +148,22 @@ def repeated_json(root: Path, times: int) -> Path:
 
 def in_process(root: Path, jobs: int, repeat: int) -> None:
     """Steady state inside one process (imports and Numba start-up excluded): the engine vs a bare
-    threaded decode of the same PNGs with the same decoder and number of threads."""
+    threaded decode of the same PNGs with the same decoder (Wuffs where installed) and threads."""
     import time
     from concurrent.futures import ThreadPoolExecutor
 
-    import cv2
-
     sys.path.insert(0, str(ROOT))
-    from segbench.engine.panoptic import evaluate_panoptic
-    from segbench.kernels.panoptic import warm_up
+    from segbench.datasets.panoptic_io import load_panoptic_json, match_annotations, read_panoptic_png
+    from segbench.engine.panoptic import _ImageEvaluator, evaluate_panoptic
+    from segbench.kernels.panoptic import pair_counts, warm_up
 
     warm_up()
     files = [root / kind / a["file_name"] for kind in ("gt", "pred")
              for a in json.loads((root / f"{kind}.json").read_text())["annotations"]]
 
-    import threading
-
-    local = threading.local()
-
-    def read(f):
-        buf = getattr(local, "buf", None)
-        if buf is not None:
-            try:
-                return cv2.imread(str(f), buf, cv2.IMREAD_UNCHANGED)
-            except cv2.error:
-                pass
-        local.buf = cv2.imread(str(f), cv2.IMREAD_UNCHANGED)
-        return local.buf
-
     def decode():
         with ThreadPoolExecutor(jobs) as pool:
-            for _ in pool.map(read, files):
+            for _ in pool.map(read_panoptic_png, files):
                 pass
 
     def engine():
@@ -172,20 +176,16 @@ def in_process(root: Path, jobs: int, repeat: int) -> None:
             fn()
             best[key] = min(best[key], time.perf_counter() - t)
     print(f"\n== in one process, {len(files) // 2} pairs, {jobs} threads, best of {max(repeat, 3)}")
-    print(f"decode only (OpenCV) : {best['decode']:6.3f} s")
-    print(f"segbench engine      : {best['engine']:6.3f} s   ratio {best['engine'] / best['decode']:.2f}x")
+    print(f"decode only (segbench's reader) : {best['decode']:6.3f} s")
+    print(f"segbench engine                 : {best['engine']:6.3f} s   ratio {best['engine'] / best['decode']:.2f}x")
 
     # One thread, per stage (robust to other load on the machine): decode, pair counting, the rest.
-    from segbench.datasets.panoptic_io import load_panoptic_json, match_annotations, read_panoptic_png
-    from segbench.engine.panoptic import _ImageEvaluator
-    from segbench.kernels.panoptic import pair_counts
-
     import numpy as np
 
     gt = load_panoptic_json(root / "gt.json", "ground truth")
     pairs, _ = match_annotations(gt, load_panoptic_json(root / "pred.json", "prediction", gt.categories))
     evaluator = _ImageEvaluator(root / "gt.json", root / "pred.json", root / "gt", root / "pred",
-                                {c.id: k for k, c in enumerate(gt.categories)}, "opencv")
+                                {c.id: k for k, c in enumerate(gt.categories)}, "auto")
     stage = {"decode": float("inf"), "count": float("inf"), "image": float("inf")}
     for _ in range(max(repeat, 3)):
         acc = dict.fromkeys(stage, 0.0)
@@ -196,7 +196,7 @@ def in_process(root: Path, jobs: int, repeat: int) -> None:
             t1 = time.perf_counter()
             pair_counts(g, p, np.sort(np.asarray(a.ids, np.int64)), np.sort(np.asarray(b.ids, np.int64)), go, po)
             t2 = time.perf_counter()
-            evaluator((a, b))
+            evaluator.count(evaluator.decode((a, b)))
             t3 = time.perf_counter()
             acc["decode"] += t1 - t0
             acc["count"] += t2 - t1
@@ -231,8 +231,9 @@ def main() -> None:
         "cs": [sys.executable, "-c", CITYSCAPES, str(root), str(cs_out)],
         "sb": segbench(root),
         "sb1": segbench(root, "--jobs", "1"),
-        "floor": [sys.executable, "-c", DECODE, "opencv-reuse", str(jobs), str(root)],
-        "floor1": [sys.executable, "-c", DECODE, "opencv-reuse", "1", str(root)],
+        "floor": [sys.executable, "-c", DECODE, FLOOR, str(jobs), str(root)],
+        "floor1": [sys.executable, "-c", DECODE, FLOOR, "1", str(root)],
+        "cv": [sys.executable, "-c", DECODE, "opencv-reuse", str(jobs), str(root)],
         "fresh1": [sys.executable, "-c", DECODE, "opencv", "1", str(root)],
         "pil1": [sys.executable, "-c", DECODE, "pillow", "1", str(root)],
         "empty": [sys.executable, "-c", "import cv2"],
@@ -247,7 +248,7 @@ def main() -> None:
             times[key].append(t)
             peak[key] = max(peak[key], rss)
             cs_text = text if key == "cs" else cs_text
-    t_cs, t_sb, t_sb1, t_floor, t_floor1, t_fresh1, t_pil1, t_empty = (min(times[k]) for k in commands)
+    t_cs, t_sb, t_sb1, t_floor, t_floor1, t_cv, t_fresh1, t_pil1, t_empty = (min(times[k]) for k in commands)
     rss_cs, rss_sb, rss_floor = peak["cs"], peak["sb"], peak["floor"]
     pq_cs = float(cs_text.split("PQ ")[-1].split()[0]) if "PQ " in cs_text else float("nan")
     pq_sb = json.loads((root.parent / "segbench-result.json").read_text())["metrics"]["PQ"]
@@ -260,9 +261,10 @@ def main() -> None:
           f"peak {rss_cs} MiB (largest process)")
     print(f"segbench eval panoptic ({jobs} threads)          : {t_sb:6.2f} s  {cpu['sb']:6.2f} s  peak {rss_sb} MiB")
     print(f"segbench eval panoptic --jobs 1               : {t_sb1:6.2f} s  {cpu['sb1']:6.2f} s")
-    print(f"decode floor, OpenCV, {jobs} threads              : {t_floor:6.2f} s  {cpu['floor']:6.2f} s  "
-          f"peak {rss_floor} MiB  (buffers reused)")
-    print(f"decode floor, OpenCV, 1 thread                : {t_floor1:6.2f} s  {cpu['floor1']:6.2f} s")
+    print(f"decode floor, {FLOOR:6s} {jobs} threads              : {t_floor:6.2f} s  {cpu['floor']:6.2f} s  "
+          f"peak {rss_floor} MiB")
+    print(f"decode floor, {FLOOR:6s} 1 thread                : {t_floor1:6.2f} s  {cpu['floor1']:6.2f} s")
+    print(f"decode, OpenCV reused buffers, {jobs} threads     : {t_cv:6.2f} s  {cpu['cv']:6.2f} s")
     print(f"decode, OpenCV fresh arrays, 1 thread         : {t_fresh1:6.2f} s  {cpu['fresh1']:6.2f} s")
     print(f"decode floor, Pillow, 1 thread                : {t_pil1:6.2f} s  {cpu['pil1']:6.2f} s")
     print(f"python + import cv2 (no work)                 : {t_empty:6.2f} s  {cpu['empty']:6.2f} s")
@@ -280,7 +282,7 @@ def main() -> None:
         for times in sizes:
             r = root if times == 1 else repeated_json(root, times)
             for key, cmd in (("sb", segbench(r)),
-                             ("floor", [sys.executable, "-c", DECODE, "opencv-reuse", str(jobs), str(r)]),
+                             ("floor", [sys.executable, "-c", DECODE, FLOOR, str(jobs), str(r)]),
                              ("cs", [sys.executable, "-c", CITYSCAPES, str(r), str(cs_out)])):
                 t, rss, _ = run_timed(cmd, env)
                 old = res.get((key, times), (float("inf"), 0))

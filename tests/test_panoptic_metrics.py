@@ -233,7 +233,7 @@ def test_threads_and_decoders_give_identical_statistics(tmp_path):
 
     paths = random_dataset(tmp_path, 21, n=10)
     args = (paths["gt_json"], paths["gt_dir"], paths["pred_json"], paths["pred_dir"])
-    runs = [evaluate_panoptic(*args, jobs=j, decoder=d).stats for j, d in ((1, "opencv"), (3, "opencv"), (2, "pillow"))]
+    runs = [evaluate_panoptic(*args, jobs=j, decoder=d).stats for j, d in ((1, "opencv"), (3, "opencv"), (2, "pillow"), (2, "auto"))]
     first = runs[0].per_image()
     for other in runs[1:]:
         assert other.image_names == runs[0].image_names

@@ -65,13 +65,10 @@ def semantic(
         if convention in ("cityscapes", "mapillary"):
             raise InputError(f"--convention {convention} depends on a dataset's label table: pass --dataset NAME --root ROOT")
         ignore = parse_ignore_index("255" if ignore_index is None else ignore_index)
-        from segbench.kernels.numba_startup import numba_without_blas_probe
-
-        with numba_without_blas_probe():  # a CLI process: save Numba's 0.3 s SciPy import
-            evaluation = evaluate_semantic(
-                gt, pred, num_classes, ignore, gt_suffix=gt_suffix, pred_suffix=pred_suffix,
-                allow_missing=allow_missing, jobs=jobs, quiet=quiet, convention=convention,
-            )
+        evaluation = evaluate_semantic(
+            gt, pred, num_classes, ignore, gt_suffix=gt_suffix, pred_suffix=pred_suffix,
+            allow_missing=allow_missing, jobs=jobs, quiet=quiet, convention=convention,
+        )
         names = None
         if class_names is not None:
             from segbench.datasets.classnames import load_class_names

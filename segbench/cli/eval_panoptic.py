@@ -50,11 +50,7 @@ def panoptic(
     """Panoptic quality PQ = SQ x RQ (things/stuff), identical to panopticapi's pq_compute."""
     with cli_errors():
         from segbench.engine.panoptic import evaluate_panoptic, panoptic_record
-        from segbench.kernels.numba_startup import init_numba_without_blas
-        from segbench.kernels.panoptic import warm_up
         from segbench.report.records import record_tables
-
-        init_numba_without_blas(warm_up)  # a CLI process: save Numba's 0.3 s SciPy import
 
         gt_json, gt_png = resolve_ground_truth(gt, gt_dir, dataset, root, split)
         evaluation = evaluate_panoptic(gt_json, gt_png, pred, pred_dir, jobs=jobs, quiet=quiet)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from segbench.datasets.readers import png_header
+from segbench.datasets.readers import decode_opencv, png_header, read_png_fast
 from segbench.fileio import read_json as read_json_file
 from segbench.errors import FormatError, InputError, MissingPredictionError
 
@@ -166,49 +166,33 @@ def match_annotations(gt: PanopticJson, pred: PanopticJson) -> tuple[list[tuple[
     return [(a, by_id[a.image_id]) for a in gt.annotations], extra
 
 
-_IMREAD_DST = [True]  # OpenCV >= 5 decodes into a given buffer; older versions take no ``dst``
+def panoptic_png_shape(path: str | os.PathLike) -> tuple[int, int, int]:
+    """``(H, W, channels)`` a segment-id PNG decodes to (channels 4 for RGBA, else 3)."""
+    width, height, _, color_type = png_header(path)
+    return height, width, 4 if color_type == 6 else 3
 
 
-def _imread(path: Path, buffers: dict | None, key: str, shape: tuple[int, int, int]):
-    """cv2.imread, into a reused per-thread buffer of the right shape where OpenCV supports it:
-    decoding into fresh memory costs ~0.3 ms of page faults per 480x640 pair."""
-    import cv2
-
-    flags = cv2.IMREAD_UNCHANGED
-    if buffers is None or not _IMREAD_DST[0]:
-        return cv2.imread(str(path), flags)
-    buf = buffers.get(key)
-    if buf is None or buf.shape != shape:
-        buf = buffers[key] = np.empty(shape, np.uint8)
-    try:
-        out = cv2.imread(str(path), buf, flags)
-    except TypeError:  # this OpenCV has no dst overload
-        _IMREAD_DST[0] = False
-        return cv2.imread(str(path), flags)
-    except cv2.error:
-        return None  # Pillow then names the problem
-    return out if out is not None and out.size else None
-
-
-def read_panoptic_png(path: str | os.PathLike, decoder: str = "opencv", buffers: dict | None = None,
-                      key: str = "") -> tuple[np.ndarray, str]:
+def read_panoptic_png(path: str | os.PathLike, decoder: str = "auto",
+                      out: np.ndarray | None = None) -> tuple[np.ndarray, str]:
     """Decode a segment-id PNG: ``(array (H, W, 3|4) uint8, channel order 'RGB' | 'BGR')``.
 
-    ``decoder``: 'opencv' (measured faster here; returns BGR) or 'pillow' (RGB). Only 8-bit RGB
-    and RGBA PNGs are ids (alpha ignored, as panopticapi does); anything else is refused.
-    ``buffers`` (a dict owned by the calling thread) and ``key``: decode into a buffer kept there
-    and reused for the next image of the same size; the result is then only valid until that
-    next call.
+    ``decoder``: 'auto' (Wuffs where the ``fast`` extra is installed, else OpenCV, which returns
+    BGR), 'wuffs' (the same), 'opencv' or 'pillow' (RGB). Only 8-bit RGB and RGBA PNGs are ids
+    (alpha ignored, as panopticapi does); anything else is refused. ``out``: a buffer of shape
+    :func:`panoptic_png_shape` that OpenCV may decode into; the result may or may not be ``out``.
     """
     path = Path(path)
-    width, height, depth, color_type = png_header(path)
+    if decoder in ("auto", "wuffs"):
+        (width, height, depth, color_type), array = read_png_fast(path)
+    else:
+        (width, height, depth, color_type), array = png_header(path), None
     if color_type not in (2, 6) or depth != 8:
         kind = {0: "greyscale", 3: "palette", 4: "greyscale+alpha", 2: "RGB", 6: "RGBA"}.get(color_type, "unknown")
         raise FormatError(f"{path}: is a {depth}-bit {kind} PNG, expected an 8-bit RGB PNG of segment ids "
                           f"(id = R + 256 G + 256^2 B)")
-    array, order = None, "RGB"
-    if decoder == "opencv":
-        array = _imread(path, buffers, key, (height, width, 3 if color_type == 2 else 4))
+    order = "RGB"
+    if array is None and decoder != "pillow":
+        array = decode_opencv(path, out)
         order = "BGR"
     if array is None:
         from PIL import Image

@@ -1,32 +1,36 @@
 """Evaluate COCO-panoptic predictions (PNG + JSON) against ground truth, streaming over images.
 
 Both JSON files are parsed and validated and every PNG's existence checked before any image is
-decoded. Then worker threads each decode one GT/prediction pair (OpenCV releases the GIL; each
-thread decodes into two buffers it reuses, which saves the page faults of fresh arrays), count
-id pairs and apply panopticapi's rules with the Numba kernels (GIL released), and hand back only
-four short per-category vectors; at most ``2 * jobs`` images are in flight, so memory stays flat
-in the number of images. Results are identical to panopticapi's ``pq_compute`` (see
-``kernels/panoptic.py`` and ``metrics/panoptic.py``).
+decoded. Then worker threads decode GT/prediction pairs (the decoders release the GIL; Wuffs
+where the ``fast`` extra is installed, else OpenCV into recycled buffers) while the calling
+thread loads the Numba kernels; from then on the workers also count id pairs and apply
+panopticapi's rules (``engine.parallel.two_stage_map``), and only four short per-category
+vectors per image are kept, in image order. At most ``engine.buffers.DECODE_AHEAD_BYTES`` of
+decoded pairs are held at once, so memory stays flat in the number of images. Results are
+identical to panopticapi's ``pq_compute`` (see ``kernels/panoptic.py`` and ``metrics/panoptic.py``).
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from segbench.datasets import png_wuffs
 from segbench.datasets.panoptic_io import (PanopticAnnotation, check_inputs, load_panoptic_json,
-                                           match_annotations, read_panoptic_png)
-from segbench.engine.parallel import ordered_map
+                                           match_annotations, panoptic_png_shape, read_panoptic_png)
+from segbench.engine.buffers import BufferPool, look_ahead
+from segbench.engine.parallel import two_stage_map
 from segbench.engine.progress import make_progress
 from segbench.errors import FormatError, ShapeMismatchError
-from segbench.kernels.panoptic import image_pq_counts, pair_counts
 from segbench.metrics.panoptic import PanopticStats, compute
 from segbench.record import make_record
+
+
+DECODERS = ("auto", "wuffs", "opencv", "pillow")
 
 
 @dataclass
@@ -44,7 +48,8 @@ def _image_name(file_name: str) -> str:
 
 
 class _ImageEvaluator:
-    """Per-image work: decode, count, validate against the JSON, count TP/FP/FN (thread-safe)."""
+    """Per-image work in two stages (``engine.parallel.two_stage_map``): ``decode`` the PNG pair,
+    then ``count``: check the PNGs against the JSON and count TP/FP/FN (thread-safe)."""
 
     def __init__(self, gt_json: Path, pred_json: Path, gt_dir: Path, pred_dir: Path,
                  col: dict[int, int], decoder: str):
@@ -52,17 +57,29 @@ class _ImageEvaluator:
         self.gt_dir, self.pred_dir = gt_dir, pred_dir
         self.col = col
         self.decoder = decoder
-        self._local = threading.local()  # per-thread decode buffers, reused image after image
+        self.pool = BufferPool()
+        self.use_pool = decoder == "opencv" or (decoder == "auto" and not png_wuffs.AVAILABLE)
 
-    def __call__(self, pair: tuple[PanopticAnnotation, PanopticAnnotation]):
+    def _read(self, path: Path):
+        out = self.pool.take(panoptic_png_shape(path), np.uint8) if self.use_pool else None
+        return read_panoptic_png(path, self.decoder, out)
+
+    def decode(self, pair: tuple[PanopticAnnotation, PanopticAnnotation]):
         gt_ann, pred_ann = pair
+        return pair, self._read(self.gt_dir / gt_ann.file_name), self._read(self.pred_dir / pred_ann.file_name)
+
+    def count(self, decoded):
+        (gt_ann, pred_ann), (gt_arr, gt_order), (pred_arr, pred_order) = decoded
         gt_path = self.gt_dir / gt_ann.file_name
         pred_path = self.pred_dir / pred_ann.file_name
-        buffers = getattr(self._local, "buffers", None)
-        if buffers is None:
-            buffers = self._local.buffers = {}
-        gt_arr, gt_order = read_panoptic_png(gt_path, self.decoder, buffers, "gt")
-        pred_arr, pred_order = read_panoptic_png(pred_path, self.decoder, buffers, "pred")
+        try:
+            return self._count(gt_ann, pred_ann, gt_path, pred_path, gt_arr, pred_arr, gt_order, pred_order)
+        finally:
+            self.pool.give(gt_arr, pred_arr)
+
+    def _count(self, gt_ann, pred_ann, gt_path, pred_path, gt_arr, pred_arr, gt_order, pred_order):
+        from segbench.kernels.panoptic import image_pq_counts, pair_counts  # (Numba: imported late)
+
         if gt_arr.shape[:2] != pred_arr.shape[:2]:
             raise ShapeMismatchError(
                 f"{pred_path}: prediction is {pred_arr.shape[0]}x{pred_arr.shape[1]} but ground truth {gt_path} "
@@ -73,7 +90,6 @@ class _ImageEvaluator:
         gt_ids = np.asarray(gt_ann.ids, np.int64)[g_order]
         pred_ids = np.asarray(pred_ann.ids, np.int64)[p_order]
         counts, unknown_gt, unknown_pred = pair_counts(gt_arr, pred_arr, gt_ids, pred_ids, gt_order, pred_order)
-        del gt_arr, pred_arr
         image = gt_ann.image_id
         if unknown_gt >= 0:
             raise FormatError(f"{gt_path}: segment id {unknown_gt} is in the PNG but not in segments_info of "
@@ -113,6 +129,13 @@ class _ImageEvaluator:
                               f"in the JSON but {int(png_area[k])} pixels in {png_path}")
 
 
+def _load_kernels() -> None:
+    from segbench.kernels.numba_startup import start_kernels
+    from segbench.kernels.panoptic import warm_up
+
+    start_kernels(warm_up)
+
+
 def evaluate_panoptic(
     gt_json: str | os.PathLike,
     gt_dir: str | os.PathLike,
@@ -121,18 +144,19 @@ def evaluate_panoptic(
     *,
     jobs: int | None = None,
     quiet: bool = True,
-    decoder: str = "opencv",
+    decoder: str = "auto",
 ) -> PanopticEvaluation:
     """PQ/SQ/RQ statistics of a COCO-panoptic prediction (see module docstring).
 
     ``gt_json``/``gt_dir``: ground-truth JSON and PNG folder; ``pred_json``/``pred_dir``: the
-    prediction's. ``jobs``: worker threads (0/None = all cores). ``decoder``: 'opencv' or 'pillow'.
+    prediction's. ``jobs``: decode threads (0/None = all cores). ``decoder``: see
+    :func:`~segbench.datasets.panoptic_io.read_panoptic_png`.
     """
     start = time.perf_counter()
     gt_json, pred_json = Path(gt_json), Path(pred_json)
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
-    if decoder not in ("opencv", "pillow"):
-        raise ValueError(f"decoder must be 'opencv' or 'pillow', got {decoder!r}")
+    if decoder not in DECODERS:
+        raise ValueError(f"decoder must be one of {', '.join(DECODERS)}, got {decoder!r}")
     check_inputs(gt_json, gt_dir, pred_json, pred_dir)
     gt = load_panoptic_json(gt_json, "ground truth")
     pred = load_panoptic_json(pred_json, "prediction", gt.categories)
@@ -145,8 +169,9 @@ def evaluate_panoptic(
     cats = gt.categories
     stats = PanopticStats([c.id for c in cats], np.array([c.isthing for c in cats], bool), [c.name for c in cats])
     work = _ImageEvaluator(gt_json, pred_json, gt_dir, pred_dir, {c.id: k for k, c in enumerate(cats)}, decoder)
+    ahead = look_ahead(2 * int(np.prod(panoptic_png_shape(gt_dir / pairs[0][0].file_name)))) if pairs else 1
     with make_progress("Evaluating", len(pairs), quiet) as bar:
-        for name, sums in ordered_map(work, pairs, jobs):
+        for name, sums in two_stage_map(work.decode, work.count, pairs, _load_kernels, jobs, window=ahead):
             stats.add_image(name, *sums)
             bar.advance()
     return PanopticEvaluation(stats, time.perf_counter() - start, extra, str(gt_json), str(pred_json))

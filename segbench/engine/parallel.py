@@ -7,11 +7,13 @@ images there are.
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator, TypeVar
 
 A = TypeVar("A")
+B = TypeVar("B")
 R = TypeVar("R")
 
 
@@ -43,3 +45,27 @@ def ordered_map(fn: Callable[[A], R], items: Iterable[A], jobs: int | None = Non
         finally:
             for fut in pending:
                 fut.cancel()
+
+
+def two_stage_map(decode: Callable[[A], R], count: Callable[[R], B], items: Iterable[A], warm_up: Callable[[], None],
+                  jobs: int | None = None, window: int | None = None) -> Iterator[B]:
+    """Yield ``count(decode(item))`` in input order, with a one-time ``warm_up()`` (loading the
+    kernels ``count`` needs) run by the calling thread while the workers already decode.
+
+    Workers run ``decode``; items decoded before ``warm_up()`` has returned are counted by the
+    calling thread, later ones by the workers too (``count`` must be thread-safe), so counting
+    runs in parallel once the kernels are loaded. Exceptions propagate at the failing item's turn.
+    """
+    ready = threading.Event()
+
+    def work(item):
+        decoded = decode(item)
+        if ready.is_set():
+            return True, count(decoded)
+        return False, decoded
+
+    for k, (counted, value) in enumerate(ordered_map(work, items, jobs, window)):
+        if k == 0:
+            warm_up()
+            ready.set()
+        yield value if counted else count(value)

@@ -1,59 +1,30 @@
 """Evaluate semantic-segmentation prediction folders against ground-truth folders.
 
 Streaming: worker threads decode GT/prediction pairs (the decoders release the GIL) while the
-calling thread counts each pair's confusion matrix with the Numba kernel, in order. At most
-``DECODE_AHEAD_BYTES`` of decoded pairs (4 to 64 pairs) are held at once, so memory is flat in
-the number of images; the look-ahead also lets the workers decode while the calling thread loads
-the Numba kernels (0.3-0.4 s per process), which dominates short runs.
+calling thread loads the Numba kernels; from then on the workers also count each pair's
+confusion matrix (``engine.parallel.two_stage_map``), and the calling thread adds the matrices up
+in image order. At most
+``engine.buffers.DECODE_AHEAD_BYTES`` of decoded pairs (4 to 64 pairs) are held at once, so
+memory is flat in the number of images.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from segbench.datasets import png_wuffs
 from segbench.datasets.pairing import pair_folders
 from segbench.datasets.readers import label_png_layout, read_label_map
-from segbench.engine.parallel import ordered_map
+from segbench.engine.buffers import BufferPool, look_ahead
+from segbench.engine.parallel import two_stage_map
 from segbench.engine.progress import make_progress
 from segbench.errors import InputError, LabelRangeError, ShapeMismatchError
 from segbench.metrics.semantic import SemanticStats
-
-DECODE_AHEAD_BYTES = 128 * 2**20  # decoded label maps held ahead of the counting thread
-
-
-class BufferPool:
-    """Recycled decode buffers: decode threads take one per label map, the counting thread gives
-    it back once the map is counted. At most (look-ahead + workers) pairs of buffers exist."""
-
-    def __init__(self):
-        self._free: dict[tuple, list[np.ndarray]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, path: Path) -> np.ndarray | None:
-        if path.suffix.lower() != ".png":
-            return None
-        layout = label_png_layout(path)
-        if layout is None:
-            return None
-        key = (layout[0], layout[1].str)
-        with self._lock:
-            free = self._free.get(key)
-            if free:
-                return free.pop()
-        return np.empty(layout[0], layout[1])
-
-    def give(self, *arrays: np.ndarray | None) -> None:
-        with self._lock:
-            for a in arrays:
-                if a is not None and a.base is None and a.flags.c_contiguous:
-                    self._free.setdefault((a.shape, a.dtype.str), []).append(a)
-
 
 @dataclass
 class SemanticEvaluation:
@@ -107,11 +78,14 @@ def image_confusion(
     return cm
 
 
+def _png_layout(path: Path):
+    return label_png_layout(path) if path.suffix.lower() == ".png" else None
+
+
 def decode_ahead(sample: Path) -> int:
-    """Look-ahead in pairs: ``DECODE_AHEAD_BYTES`` over the size of one decoded pair, in 4..64."""
-    layout = label_png_layout(sample) if sample.suffix.lower() == ".png" else None
-    pair_bytes = 2 * int(np.prod(layout[0])) * layout[1].itemsize if layout else 8 * 2**20
-    return int(min(64, max(4, DECODE_AHEAD_BYTES // max(pair_bytes, 1))))
+    """Look-ahead in pairs for label maps like ``sample`` (see ``engine.buffers``)."""
+    layout = _png_layout(sample)
+    return look_ahead(2 * int(np.prod(layout[0])) * layout[1].itemsize if layout else 8 * 2**20)
 
 
 def _hw(a: np.ndarray) -> str:
@@ -129,6 +103,13 @@ def missed_counts(gt: np.ndarray, num_classes: int, ignore_index: int | None, gt
             f"{gt_path}: ground-truth label {int(flat[bad][0])} is outside [0, {num_classes}) and is not the ignore index"
         )
     return np.bincount(flat, minlength=num_classes).astype(np.int64)
+
+
+def _load_kernels() -> None:
+    from segbench.kernels.confusion import warm_up
+    from segbench.kernels.numba_startup import start_kernels
+
+    start_kernels(warm_up)
 
 
 def evaluate_semantic_folders(
@@ -152,21 +133,33 @@ def evaluate_semantic_folders(
 
     pool = BufferPool()
 
+    def take(path: Path) -> np.ndarray | None:
+        if png_wuffs.AVAILABLE and decoder in ("auto", "wuffs"):
+            return None  # Wuffs allocates its own output; recycled buffers serve OpenCV only
+        layout = _png_layout(path)
+        return None if layout is None else pool.take(*layout)
+
     def decode(pair: tuple[str, Path, Path | None]):
         key, gt_path, pred_path = pair
-        gt = read_label_map(gt_path, decoder, pool.take(gt_path))
-        pred = None if pred_path is None else read_label_map(pred_path, decoder, pool.take(pred_path))
+        gt = read_label_map(gt_path, decoder, take(gt_path))
+        pred = None if pred_path is None else read_label_map(pred_path, decoder, take(pred_path))
         return pair, gt, pred
+
+    def count(decoded):
+        (key, gt_path, pred_path), gt, pred = decoded
+        try:
+            if pred is None:
+                return key, zeros, missed_counts(gt, num_classes, ignore_index, gt_path)
+            return key, image_confusion(gt, pred, num_classes, ignore_index, gt_path, pred_path), None
+        finally:
+            pool.give(gt, pred)
 
     stats = SemanticStats(num_classes)
     zeros = np.zeros((num_classes, num_classes), np.int64)
-    decoded = ordered_map(decode, pairing.pairs, jobs, window=decode_ahead(pairing.pairs[0][1]))
+    counted = two_stage_map(decode, count, pairing.pairs, _load_kernels, jobs,
+                            window=decode_ahead(pairing.pairs[0][1]))
     with make_progress("Evaluating", len(pairing.pairs), quiet) as bar:
-        for (key, gt_path, pred_path), gt, pred in decoded:
-            if pred is None:
-                stats.add_image(key, zeros, missed_counts(gt, num_classes, ignore_index, gt_path))
-            else:
-                stats.add_image(key, image_confusion(gt, pred, num_classes, ignore_index, gt_path, pred_path))
-            pool.give(gt, pred)
+        for key, confusion, missed in counted:
+            stats.add_image(key, confusion, missed)
             bar.advance()
     return SemanticEvaluation(stats, time.perf_counter() - start, pairing.missing, pairing.extra)
