@@ -5,7 +5,8 @@
 1. Kernel on decoded arrays (200 pairs of 1024x2048, 19 classes + 255 ignore): segbench's Numba
    confusion matrix vs ``np.bincount(n*gt[m]+pred[m], minlength=n*n)`` (the FCN/mmseg idiom,
    with the int64 cast it needs) vs a plain ``np.sum`` over the same bytes (memory floor).
-2. PNG decoders: Pillow vs OpenCV on the same files.
+2. PNG decoders on the same files: Pillow, OpenCV, pyspng and Wuffs (where installed), 1 and 2
+   threads.
 3. Whole process on 100 PNG pairs: ``segbench eval semantic`` vs the usual loop (Pillow decode +
    numpy bincount per image, one process), both as fresh subprocesses; and peak RSS of segbench
    at 25 vs 100 images (flat = streaming).
@@ -125,23 +126,36 @@ def ensure_pngs(count: int) -> list[Path]:
 
 
 def bench_decoders(files: list[Path]) -> None:
+    """Per-image decode time of each candidate, one thread and two threads (a decoder that holds
+    the GIL gains nothing from threads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import cv2
     from PIL import Image
 
     sample = files[:20]
+    candidates = {
+        "Pillow": lambda f: np.asarray(Image.open(f)),
+        "OpenCV": lambda f: cv2.imread(str(f), cv2.IMREAD_UNCHANGED),
+    }
+    try:
+        import pyspng
 
-    def pillow():
-        for f in sample:
-            np.asarray(Image.open(f))
+        candidates["pyspng (libspng)"] = lambda f: pyspng.load(f.read_bytes())
+    except ImportError:
+        pass
+    from segbench.datasets import png_wuffs
 
-    def opencv():
-        for f in sample:
-            cv2.imread(str(f), cv2.IMREAD_UNCHANGED)
-
-    t_p, t_o = timeit(pillow, 2), timeit(opencv, 2)
-    print(f"\n== PNG decode, {len(sample)} label maps of {H}x{W}")
-    print(f"Pillow : {t_p / len(sample) * 1e3:6.1f} ms/image")
-    print(f"OpenCV : {t_o / len(sample) * 1e3:6.1f} ms/image   (Pillow / OpenCV = {t_p / t_o:.2f}x)")
+    if png_wuffs.AVAILABLE:
+        candidates["Wuffs (pywuffs)"] = lambda f: png_wuffs.decode_png(f.read_bytes())
+    print(f"\n== PNG decode, {len(sample)} label maps of {H}x{W}: ms per image")
+    print(f"{'decoder':18s} {'1 thread':>9s} {'2 threads':>10s}")
+    with ThreadPoolExecutor(2) as pool:
+        for name, read in candidates.items():
+            one = timeit(lambda: [read(f) for f in sample], 3) / len(sample) * 1e3
+            two = timeit(lambda: list(pool.map(read, sample)), 3) / len(sample) * 1e3
+            print(f"{name:18s} {one:9.2f} {two:10.2f}")
+    print("segbench decodes with Wuffs where the 'fast' extra is installed, else OpenCV")
 
 
 BASELINE = textwrap.dedent(
