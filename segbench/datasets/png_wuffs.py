@@ -1,7 +1,7 @@
 """PNG decoding with Wuffs (the optional ``pywuffs`` bindings, extra ``fast``).
 
-Wuffs' PNG decoder measured 2.3-2.6x faster than OpenCV/libpng and Pillow on 1024x2048 label maps
-here (3.5 vs 8-9 ms per image, one thread) and releases the GIL, so decode threads scale; see
+Wuffs' PNG decoder measured 2.3-3.3x faster than OpenCV/libpng and Pillow on 1024x2048 label maps
+here (2.2-3.5 vs 7-9 ms per image, one thread) and releases the GIL, so decode threads scale; see
 ``benchmarks/bench_semantic.py``. It is used only where its output is byte-exact by construction:
 
 - 8-bit greyscale -> pixel format ``Y`` (labels);
