@@ -107,3 +107,35 @@ def test_panoptic_reader_gives_rgb_order_and_drops_nothing(tmp_path):
         decoded, order = read_panoptic_png(tmp_path / name, "wuffs")
         assert order == "RGB"
         np.testing.assert_array_equal(decoded, array)  # alpha kept as is: never composed into RGB
+
+
+def test_engines_give_the_same_statistics_without_the_fast_extra(tmp_path, monkeypatch):
+    """With pywuffs missing, 'auto' decodes with OpenCV into recycled buffers: same numbers."""
+    from _panoptic_data import random_dataset
+
+    from segbench.datasets.synth_writer import SynthConfig, write_synthetic
+    from segbench.engine.panoptic import evaluate_panoptic
+    from segbench.engine.semantic import evaluate_semantic_folders
+
+    write_synthetic(SynthConfig(tmp_path / "s", images=5, height=30, width=44, classes=4, seed=1), ("semantic",))
+    sem = tmp_path / "s" / "semantic"
+    p = random_dataset(tmp_path / "p", 2, n=6)
+
+    def run():
+        semantic = evaluate_semantic_folders(sem / "gt", sem / "pred", 4, jobs=2).stats
+        panoptic = evaluate_panoptic(p["gt_json"], p["gt_dir"], p["pred_json"], p["pred_dir"], jobs=2).stats
+        return semantic, panoptic
+
+    fast_sem, fast_pan = run()
+    decoded = []
+    real = png_wuffs.decode_png
+    monkeypatch.setattr(png_wuffs, "decode_png", lambda *a: decoded.append(1) or real(*a))
+    run()
+    assert decoded  # Wuffs really did the work above
+    decoded.clear()
+    monkeypatch.setattr(png_wuffs, "AVAILABLE", False)
+    slow_sem, slow_pan = run()
+    assert not decoded
+    np.testing.assert_array_equal(slow_sem.confusion, fast_sem.confusion)
+    for key, value in slow_pan.per_image().items():
+        np.testing.assert_array_equal(value, fast_pan.per_image()[key])
