@@ -38,19 +38,26 @@ _scratch = threading.local()
 
 
 @njit(cache=True, nogil=True)
-def _joint_histogram_u8(g64, p64, gt, pred, hist):
+def _joint_histogram_u8(g64, p64, gt, pred, hist2):
     """hist[lane, (g << 8) | p] += 1 over all pixels.
 
     Label maps are piecewise constant, so the pixels are read 8 at a time as uint64 words: a
     word pair whose 8 GT bytes and 8 prediction bytes are each all equal is one run of 8
     identical pixels, counted in a register and flushed when the pair changes. Other words are
-    counted byte by byte into 4 interleaved lanes. ``g64``/``p64`` are the uint64 views of the
-    first ``8 * (n // 8)`` bytes of ``gt``/``pred``.
+    counted byte by byte into 4 interleaved lanes, the bytes taken from the words already
+    loaded by shifts (byte k of the GT word pairs with byte k of the prediction word whatever
+    the machine's byte order). Indices are unsigned, so Numba emits no negative-index
+    wraparound. ``g64``/``p64`` are the uint64 views of the first ``8 * (n // 8)`` bytes of
+    ``gt``/``pred``; ``hist2`` is the C-contiguous ``(4, 65536)`` histogram.
     """
+    hist = hist2.reshape(-1)
     ones = np.uint64(0x0101010101010101)
     low = np.uint64(0xFF)
-    eight = np.uint64(8)
-    cur = -1
+    high = np.uint64(0xFF00)
+    s8, s16, s24, s32 = np.uint64(8), np.uint64(16), np.uint64(24), np.uint64(32)
+    s40, s48, s56 = np.uint64(40), np.uint64(48), np.uint64(56)
+    lane1, lane2, lane3 = np.uint64(65536), np.uint64(2 * 65536), np.uint64(3 * 65536)
+    cur = np.uint64(0)
     count = 0
     for j in range(g64.size):
         a = g64[j]
@@ -58,28 +65,25 @@ def _joint_histogram_u8(g64, p64, gt, pred, hist):
         ga = a & low
         pb = b & low
         if a == ga * ones and b == pb * ones:
-            k = np.int64((ga << eight) | pb)
+            k = (ga << s8) | pb
             if k == cur:
                 count += 8
             else:
-                if cur >= 0:
-                    hist[0, cur] += count
+                hist[cur] += count  # (0 pixels for the initial bin 0)
                 cur = k
                 count = 8
         else:
-            i = j * 8
-            hist[0, (np.int32(gt[i]) << 8) | np.int32(pred[i])] += 1
-            hist[1, (np.int32(gt[i + 1]) << 8) | np.int32(pred[i + 1])] += 1
-            hist[2, (np.int32(gt[i + 2]) << 8) | np.int32(pred[i + 2])] += 1
-            hist[3, (np.int32(gt[i + 3]) << 8) | np.int32(pred[i + 3])] += 1
-            hist[0, (np.int32(gt[i + 4]) << 8) | np.int32(pred[i + 4])] += 1
-            hist[1, (np.int32(gt[i + 5]) << 8) | np.int32(pred[i + 5])] += 1
-            hist[2, (np.int32(gt[i + 6]) << 8) | np.int32(pred[i + 6])] += 1
-            hist[3, (np.int32(gt[i + 7]) << 8) | np.int32(pred[i + 7])] += 1
-    if cur >= 0:
-        hist[0, cur] += count
+            hist[((a << s8) & high) | (b & low)] += 1
+            hist[lane1 + ((a & high) | ((b >> s8) & low))] += 1
+            hist[lane2 + (((a >> s8) & high) | ((b >> s16) & low))] += 1
+            hist[lane3 + (((a >> s16) & high) | ((b >> s24) & low))] += 1
+            hist[((a >> s24) & high) | ((b >> s32) & low)] += 1
+            hist[lane1 + (((a >> s32) & high) | ((b >> s40) & low))] += 1
+            hist[lane2 + (((a >> s40) & high) | ((b >> s48) & low))] += 1
+            hist[lane3 + (((a >> s48) & high) | (b >> s56))] += 1
+    hist[cur] += count
     for i in range(g64.size * 8, gt.size):
-        hist[0, (np.int32(gt[i]) << 8) | np.int32(pred[i])] += 1
+        hist[(np.uint64(gt[i]) << s8) | np.uint64(pred[i])] += 1
 
 
 def _words(a: np.ndarray) -> np.ndarray:
