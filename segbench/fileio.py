@@ -40,15 +40,16 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
 
-def read_file_bytes(path: str | os.PathLike, what: str) -> bytes:
-    """The bytes of a file; one-line errors say which ``what`` (e.g. "results") was expected."""
-    path = Path(path)
+def read_file_bytes(path: str | os.PathLike, what: str, size: int = -1) -> bytes:
+    """The bytes of a file (the first ``size`` bytes, or all with -1); one-line errors say which
+    ``what`` (e.g. "results", "PNG") was expected."""
     try:
-        return path.read_bytes()
+        with open(path, "rb") as f:
+            return f.read(size)
     except FileNotFoundError:
         raise FormatError(f"{path}: no such {what} file") from None
     except IsADirectoryError:
-        raise FormatError(f"{path}: is a folder; expected a {what} JSON file") from None
+        raise FormatError(f"{path}: is a folder; expected a {what} file") from None
     except OSError as exc:
         raise FormatError(f"{path}: cannot read {what} file ({exc.strerror})") from None
 

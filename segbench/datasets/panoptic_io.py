@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from segbench.datasets.readers import decode_opencv, png_header, read_png_fast
+from segbench.datasets.readers import PNG_COLOR_TYPES, decode_opencv, decode_pillow, png_header, read_png_fast
 from segbench.fileio import read_json as read_json_file
 from segbench.errors import FormatError, InputError, MissingPredictionError
 
@@ -182,12 +182,9 @@ def read_panoptic_png(path: str | os.PathLike, decoder: str = "auto",
     :func:`panoptic_png_shape` that OpenCV may decode into; the result may or may not be ``out``.
     """
     path = Path(path)
-    if decoder in ("auto", "wuffs"):
-        (width, height, depth, color_type), array = read_png_fast(path)
-    else:
-        (width, height, depth, color_type), array = png_header(path), None
+    (width, height, depth, color_type), array = read_png_fast(path, decoder)
     if color_type not in (2, 6) or depth != 8:
-        kind = {0: "greyscale", 3: "palette", 4: "greyscale+alpha", 2: "RGB", 6: "RGBA"}.get(color_type, "unknown")
+        kind = PNG_COLOR_TYPES.get(color_type, "unknown")
         raise FormatError(f"{path}: is a {depth}-bit {kind} PNG, expected an 8-bit RGB PNG of segment ids "
                           f"(id = R + 256 G + 256^2 B)")
     order = "RGB"
@@ -195,15 +192,7 @@ def read_panoptic_png(path: str | os.PathLike, decoder: str = "auto",
         array = decode_opencv(path, out)
         order = "BGR"
     if array is None:
-        from PIL import Image
-
-        order = "RGB"
-        try:
-            with Image.open(path) as im:
-                im.load()
-                array = np.asarray(im)
-        except OSError as exc:
-            raise FormatError(f"{path}: unreadable or truncated PNG ({exc})") from None
+        array, order = decode_pillow(path), "RGB"
     if array.ndim != 3 or array.shape[:2] != (height, width) or array.shape[2] not in (3, 4) or array.dtype != np.uint8:
         raise FormatError(f"{path}: decoded to {array.shape} {array.dtype}, expected {height}x{width} 8-bit RGB")
     return array, order

@@ -17,22 +17,10 @@ import numpy as np
 
 from segbench.datasets import png_wuffs
 from segbench.errors import FormatError
+from segbench.fileio import read_file_bytes
 
 LABEL_EXTENSIONS = (".png", ".npy")
-_COLOR_TYPES = {0: "greyscale", 2: "RGB", 3: "palette", 4: "greyscale+alpha", 6: "RGBA"}
-
-
-def _read_head(path: str | os.PathLike, size: int = -1) -> bytes:
-    """The first ``size`` bytes of a file (all with -1), with one-line errors."""
-    try:
-        with open(path, "rb") as f:
-            return f.read(size)
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise FormatError(f"{path}: is a folder, expected a PNG file") from None
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read ({exc.strerror})") from None
+PNG_COLOR_TYPES = {0: "greyscale", 2: "RGB", 3: "palette", 4: "greyscale+alpha", 6: "RGBA"}
 
 
 def _header_of(path: str | os.PathLike, data: bytes) -> tuple[int, int, int, int]:
@@ -44,15 +32,21 @@ def _header_of(path: str | os.PathLike, data: bytes) -> tuple[int, int, int, int
 
 def png_header(path: str | os.PathLike) -> tuple[int, int, int, int]:
     """``(width, height, bit_depth, color_type)`` from a PNG's IHDR chunk."""
-    return _header_of(path, _read_head(path, 29))
+    return _header_of(path, read_file_bytes(path, "PNG", 29))
 
 
-def read_png_fast(path: str | os.PathLike) -> tuple[tuple[int, int, int, int], np.ndarray | None]:
-    """The PNG's header and, where Wuffs is installed and exact for its format, its pixels
-    (see ``png_wuffs.decode_png``); pixels None means: decode with OpenCV or Pillow."""
-    if not png_wuffs.AVAILABLE:
+def wuffs_decodes(decoder: str) -> bool:
+    """Whether ``decoder`` ('auto', 'wuffs', 'opencv', 'pillow') tries Wuffs first: only where the
+    ``fast`` extra is installed."""
+    return png_wuffs.AVAILABLE and decoder in ("auto", "wuffs")
+
+
+def read_png_fast(path: str | os.PathLike, decoder: str = "auto") -> tuple[tuple[int, int, int, int], np.ndarray | None]:
+    """The PNG's header and, where :func:`wuffs_decodes` and Wuffs is exact for the format, its
+    pixels (see ``png_wuffs.decode_png``); pixels None means: decode with OpenCV or Pillow."""
+    if not wuffs_decodes(decoder):
         return png_header(path), None
-    data = _read_head(path)
+    data = read_file_bytes(path, "PNG")
     header = _header_of(path, data)
     return header, png_wuffs.decode_png(data, header)
 
@@ -78,7 +72,8 @@ def decode_opencv(path: Path, out: np.ndarray | None = None) -> np.ndarray | Non
     return cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
 
 
-def _decode_pillow(path: Path) -> np.ndarray:
+def decode_pillow(path: Path) -> np.ndarray:
+    """Pillow's decode (1-bit as 0/1 labels); a broken file is a one-line FormatError."""
     from PIL import Image
 
     try:
@@ -108,28 +103,20 @@ def read_label_png(path: str | os.PathLike, decoder: str = "auto", out: np.ndarr
     the result may or may not be ``out``.
     """
     path = Path(path)
-    if decoder in ("auto", "wuffs"):
-        (width, height, bit_depth, color_type), array = read_png_fast(path)
-    else:
-        (width, height, bit_depth, color_type), array = png_header(path), None
+    (width, height, bit_depth, color_type), array = read_png_fast(path, decoder)
     if color_type in (2, 4, 6):
         raise FormatError(
-            f"{path}: is a {_COLOR_TYPES[color_type]} PNG, expected a single-channel label map "
+            f"{path}: is a {PNG_COLOR_TYPES[color_type]} PNG, expected a single-channel label map "
             f"(8-bit L, 16-bit I;16 or palette P); convert it, e.g. with "
             f"Image.open(f).convert('L'), or pass --dataset with a colour table"
         )
     if color_type not in (0, 3):
         raise FormatError(f"{path}: PNG colour type {color_type} is not valid")
-    use_opencv = decoder == "opencv" or (decoder in ("auto", "wuffs") and color_type == 0 and bit_depth in (8, 16))
-    if array is not None:
-        pass
-    elif use_opencv and color_type == 0:
-        array = decode_opencv(path, out)
-        if array is None:
-            # OpenCV only says None: let Pillow name what is wrong (truncated, corrupt ...).
-            array = _decode_pillow(path)
-    else:
-        array = _decode_pillow(path)
+    use_opencv = decoder == "opencv" or (decoder in ("auto", "wuffs") and bit_depth in (8, 16))
+    if array is None and use_opencv and color_type == 0:
+        array = decode_opencv(path, out)  # None: Pillow then names what is wrong (truncated, ...)
+    if array is None:
+        array = decode_pillow(path)
     if array.ndim != 2 or array.shape != (height, width):
         raise FormatError(f"{path}: decoded to shape {array.shape}, expected a {height}x{width} label map")
     if array.dtype == np.int32:  # Pillow's mode I for 16-bit images on some versions

@@ -19,9 +19,9 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from segbench.datasets import png_wuffs
 from segbench.datasets.panoptic_io import (PanopticAnnotation, check_inputs, load_panoptic_json,
                                            match_annotations, panoptic_png_shape, read_panoptic_png)
+from segbench.datasets.readers import wuffs_decodes
 from segbench.engine.buffers import BufferPool, look_ahead
 from segbench.engine.parallel import two_stage_map
 from segbench.engine.progress import make_progress
@@ -58,7 +58,7 @@ class _ImageEvaluator:
         self.col = col
         self.decoder = decoder
         self.pool = BufferPool()
-        self.use_pool = decoder == "opencv" or (decoder == "auto" and not png_wuffs.AVAILABLE)
+        self.use_pool = not (wuffs_decodes(decoder) or decoder == "pillow")  # OpenCV decodes into buffers
 
     def _read(self, path: Path):
         out = self.pool.take(panoptic_png_shape(path), np.uint8) if self.use_pool else None

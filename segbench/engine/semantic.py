@@ -17,9 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from segbench.datasets import png_wuffs
 from segbench.datasets.pairing import pair_folders
-from segbench.datasets.readers import label_png_layout, read_label_map
+from segbench.datasets.readers import label_png_layout, read_label_map, wuffs_decodes
 from segbench.engine.buffers import BufferPool, look_ahead
 from segbench.engine.parallel import two_stage_map
 from segbench.engine.progress import make_progress
@@ -134,8 +133,8 @@ def evaluate_semantic_folders(
     pool = BufferPool()
 
     def take(path: Path) -> np.ndarray | None:
-        if png_wuffs.AVAILABLE and decoder in ("auto", "wuffs"):
-            return None  # Wuffs allocates its own output; recycled buffers serve OpenCV only
+        if wuffs_decodes(decoder) or decoder == "pillow":
+            return None  # Wuffs and Pillow allocate their own output; recycled buffers serve OpenCV
         layout = _png_layout(path)
         return None if layout is None else pool.take(*layout)
 
