@@ -26,6 +26,7 @@ from segbench.engine.buffers import BufferPool, look_ahead
 from segbench.engine.parallel import two_stage_map
 from segbench.engine.progress import make_progress
 from segbench.errors import FormatError, ShapeMismatchError
+from segbench.kernels.numba_startup import kernel_loader
 from segbench.metrics.panoptic import PanopticStats, compute
 from segbench.record import make_record
 
@@ -129,13 +130,6 @@ class _ImageEvaluator:
                               f"in the JSON but {int(png_area[k])} pixels in {png_path}")
 
 
-def _load_kernels() -> None:
-    from segbench.kernels.numba_startup import start_kernels
-    from segbench.kernels.panoptic import warm_up
-
-    start_kernels(warm_up)
-
-
 def evaluate_panoptic(
     gt_json: str | os.PathLike,
     gt_dir: str | os.PathLike,
@@ -171,7 +165,8 @@ def evaluate_panoptic(
     work = _ImageEvaluator(gt_json, pred_json, gt_dir, pred_dir, {c.id: k for k, c in enumerate(cats)}, decoder)
     ahead = look_ahead(2 * int(np.prod(panoptic_png_shape(gt_dir / pairs[0][0].file_name)))) if pairs else 1
     with make_progress("Evaluating", len(pairs), quiet) as bar:
-        for name, sums in two_stage_map(work.decode, work.count, pairs, _load_kernels, jobs, window=ahead):
+        load = kernel_loader("segbench.kernels.panoptic")
+        for name, sums in two_stage_map(work.decode, work.count, pairs, load, jobs, window=ahead):
             stats.add_image(name, *sums)
             bar.advance()
     return PanopticEvaluation(stats, time.perf_counter() - start, extra, str(gt_json), str(pred_json))

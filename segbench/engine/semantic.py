@@ -3,9 +3,8 @@
 Streaming: worker threads decode GT/prediction pairs (the decoders release the GIL) while the
 calling thread loads the Numba kernels; from then on the workers also count each pair's
 confusion matrix (``engine.parallel.two_stage_map``), and the calling thread adds the matrices up
-in image order. At most
-``engine.buffers.DECODE_AHEAD_BYTES`` of decoded pairs (4 to 64 pairs) are held at once, so
-memory is flat in the number of images.
+in image order. At most ``engine.buffers.DECODE_AHEAD_BYTES`` of decoded pairs (4 to 64 pairs)
+are held at once, so memory is flat in the number of images.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from segbench.engine.buffers import BufferPool, look_ahead
 from segbench.engine.parallel import two_stage_map
 from segbench.engine.progress import make_progress
 from segbench.errors import InputError, LabelRangeError, ShapeMismatchError
+from segbench.kernels.numba_startup import kernel_loader
 from segbench.metrics.semantic import SemanticStats
 
 @dataclass
@@ -104,13 +104,6 @@ def missed_counts(gt: np.ndarray, num_classes: int, ignore_index: int | None, gt
     return np.bincount(flat, minlength=num_classes).astype(np.int64)
 
 
-def _load_kernels() -> None:
-    from segbench.kernels.confusion import warm_up
-    from segbench.kernels.numba_startup import start_kernels
-
-    start_kernels(warm_up)
-
-
 def evaluate_semantic_folders(
     gt_dir: str | os.PathLike,
     pred_dir: str | os.PathLike,
@@ -155,7 +148,7 @@ def evaluate_semantic_folders(
 
     stats = SemanticStats(num_classes)
     zeros = np.zeros((num_classes, num_classes), np.int64)
-    counted = two_stage_map(decode, count, pairing.pairs, _load_kernels, jobs,
+    counted = two_stage_map(decode, count, pairing.pairs, kernel_loader("segbench.kernels.confusion"), jobs,
                             window=decode_ahead(pairing.pairs[0][1]))
     with make_progress("Evaluating", len(pairing.pairs), quiet) as bar:
         for key, confusion, missed in counted:

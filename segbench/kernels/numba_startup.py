@@ -103,3 +103,15 @@ def start_kernels(warm_up) -> None:
     """Load kernels by running ``warm_up()`` (a first call on tiny inputs) in :func:`kernel_start_up`."""
     with kernel_start_up():
         warm_up()
+
+
+def kernel_loader(module: str):
+    """A function that imports the kernel module ``module`` (and so Numba) when called and
+    loads its kernels through its ``warm_up``; engines call it once their workers are decoding."""
+
+    def load() -> None:
+        import importlib
+
+        start_kernels(importlib.import_module(module).warm_up)
+
+    return load
