@@ -89,14 +89,8 @@ def kernel_start_up():
         yield
         return
     _load_cached_without_refresh()
-    import os
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(float(os.environ.get("SWI", interval)))
-    try:
-        with numba_without_blas_probe():
-            yield
-    finally:
-        sys.setswitchinterval(interval)
+    with numba_without_blas_probe():
+        yield
 
 
 def start_kernels(warm_up) -> None:
