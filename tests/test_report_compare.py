@@ -232,3 +232,38 @@ def test_per_class_instance_and_panoptic(files):
     assert pan.columns == ["", "car", "person", "road", "sky", "PQ"]
     assert pan.rows[0][4] is None  # "sky" never occurs: PQ undefined -> "-"
     assert "| - |" in render([pan], "markdown")
+
+
+@pytest.mark.parametrize("name", ["net[v2]", "a [/bold] b", "x:smile:y", "[red]ds"])
+def test_names_print_as_they_are(name, tmp_path):
+    """Model names (and any label) are text, not rich markup or emoji codes, in every format."""
+    from segbench.report.tables import render_table_text, rich_tables
+
+    record = semantic(name, 1, 0.55)
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(record))
+    comp = compare(load_results([str(path)]))
+    assert name in render_table_text(comp.tables)
+    for t in rich_tables(comp.tables):  # headers and cells are Text objects: nothing is parsed
+        assert all(type(c.header).__name__ == "Text" for c in t.columns)
+    result = run(path)
+    assert result.exit_code == 0, result.output
+    assert name in result.output
+    assert name.replace("|", "\\|") in render(comp.tables, "markdown")
+
+
+def test_error_and_info_messages_print_as_they_are(tmp_path):
+    from segbench.cli.common import info, print_error
+
+    weird = tmp_path / "runs[/bold]" / "x:smile:[red].json"
+    result = run(weird)
+    assert result.exit_code == 2
+    assert str(weird) in " ".join(result.output.split("\n"))  # the path, not markup or an emoji
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stderr(buf):
+        info("[/dim] a:smile:b")
+        print_error("[/x] c:cat:d")
+    assert "[/dim] a:smile:b" in buf.getvalue() and "error: [/x] c:cat:d" in buf.getvalue()

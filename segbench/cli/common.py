@@ -34,10 +34,11 @@ class TableFormat(str, Enum):
 
 
 def print_error(message: str) -> None:
+    """``error: <message>`` in red on stderr; the message is printed as it is (no markup, emoji)."""
     from rich.console import Console
-    from rich.markup import escape
+    from rich.text import Text
 
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}")
+    Console(stderr=True, soft_wrap=True).print(Text.assemble(("error:", "bold red"), " ", message))
 
 
 @contextlib.contextmanager
@@ -114,5 +115,6 @@ def require_torch(command: str) -> None:
 def info(message: str) -> None:
     """A dim note on stderr (never mixed into machine-readable stdout)."""
     from rich.console import Console
+    from rich.text import Text
 
-    Console(stderr=True, soft_wrap=True).print(f"[dim]{message}[/]")
+    Console(stderr=True, soft_wrap=True).print(Text(message, style="dim"))

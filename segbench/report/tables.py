@@ -214,22 +214,30 @@ def render_html(tables: list[Table]) -> str:
 
 
 def rich_tables(tables: list[Table]):
-    """rich.table.Table objects for terminal output."""
+    """rich.table.Table objects for terminal output.
+
+    Every text (title, headers, cells) is a ``rich.text.Text``, never a markup string: model,
+    dataset and class names such as ``net[v2]`` or ``a:cat:b`` print as they are instead of
+    being read as rich markup (or failing on an unmatched ``[/x]``) or emoji codes.
+    """
     from rich.table import Table as RichTable
+    from rich.text import Text
 
     result = []
     for t in tables:
-        rt = RichTable(title=t.title or None, caption=t.caption)
+        rt = RichTable(title=Text(t.title) if t.title else None,
+                       caption=Text(t.caption) if t.caption else None)
         for name, kind in zip(t.columns, t.kinds):
-            rt.add_column(name, justify="left" if kind == "label" else "right")
+            rt.add_column(Text(str(name)), justify="left" if kind == "label" else "right")
         for r, row in enumerate(t.rows):
             cells = []
             for c in range(len(row)):
-                text = t.cell(r, c)
-                if t.kinds[c] == "signed_percent" and not is_missing(row[c]):
-                    color = "green" if row[c] > 0 else "red" if row[c] < 0 else ""
-                    text = f"[{color}]{text}[/]" if color else text
-                cells.append(f"[bold]{text}[/bold]" if (r, c) in t.bold else text)
+                style = []
+                if t.kinds[c] == "signed_percent" and not is_missing(row[c]) and row[c] != 0:
+                    style.append("green" if row[c] > 0 else "red")
+                if (r, c) in t.bold:
+                    style.append("bold")
+                cells.append(Text(t.cell(r, c), style=" ".join(style)))
             rt.add_row(*cells)
         result.append(rt)
     return result
