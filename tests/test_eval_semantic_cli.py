@@ -142,6 +142,39 @@ def test_palette_16bit_and_npy_inputs(tmp_path):
     assert record["meta"]["num_images"] == 3
 
 
+@pytest.mark.parametrize("decoder", ["auto", "opencv", "pillow"])
+def test_low_bit_depth_greyscale_reads_as_pillow_does(tmp_path, decoder):
+    """1-bit maps are labels 0/1 (np.array(Image.open(f)), what the official evaluators see), not
+    0/255, which the default ignore index would silently drop; 2/4-bit keep Pillow's scaling."""
+    from segbench.datasets.readers import read_label_png
+
+    rng = np.random.default_rng(5)
+    gt = rng.integers(0, 2, (9, 13)).astype(bool)
+    pred = np.where(rng.random(gt.shape) < 0.3, ~gt, gt)
+    for name, g, p in (("a", gt, pred), ("b", pred, gt)):
+        for folder, array in (("gt", g), ("pred", p)):
+            (tmp_path / folder).mkdir(exist_ok=True)
+            Image.fromarray(array).save(tmp_path / folder / f"{name}.png")  # mode '1': a 1-bit PNG
+    path = tmp_path / "gt" / "a.png"
+    assert open(path, "rb").read()[24] == 1  # bit depth 1
+    decoded = read_label_png(path, decoder)
+    assert decoded.dtype == np.uint8 and np.array_equal(decoded, np.asarray(Image.open(path)).astype(np.uint8))
+    for bits in (2, 4):
+        low = rng.integers(0, 2**bits, (9, 13)).astype(np.uint8)
+        Image.fromarray(low).save(tmp_path / f"l{bits}.png", bits=bits)
+        assert open(tmp_path / f"l{bits}.png", "rb").read()[24] == bits
+        assert np.array_equal(read_label_png(tmp_path / f"l{bits}.png", decoder), np.asarray(Image.open(tmp_path / f"l{bits}.png")))
+    from segbench.api import evaluate_semantic, semantic_record
+
+    expected, _ = reference_metrics([(gt.astype(np.uint8), pred.astype(np.uint8)), (pred.astype(np.uint8), gt.astype(np.uint8))], 2)
+    record = semantic_record(evaluate_semantic(tmp_path / "gt", tmp_path / "pred", num_classes=2, decoder=decoder))
+    assert record["metrics"]["miou"] == pytest.approx(expected["miou"])
+    out = tmp_path / "r.json"
+    res = invoke("eval", "semantic", "--gt", tmp_path / "gt", "--pred", tmp_path / "pred", "--num-classes", 2, "--json", out)
+    assert res.exit_code == 0, res.output
+    assert json.loads(out.read_text())["metrics"]["miou"] == pytest.approx(expected["miou"])
+
+
 def test_16bit_ignore_65535(tmp_path):
     gt = np.array([[1000, 65535], [3, 3]], np.uint16)
     pred = np.array([[1000, 7], [3, 2]], np.uint16)

@@ -73,14 +73,19 @@ def decode_opencv(path: Path, out: np.ndarray | None = None) -> np.ndarray | Non
 
 
 def decode_pillow(path: Path) -> np.ndarray:
-    """Pillow's decode (1-bit as 0/1 labels); a broken file is a one-line FormatError."""
+    """Pillow's decode; a broken file is a one-line FormatError.
+
+    1-bit images give labels 0/1 as uint8 (what ``np.array(Image.open(f))`` gives the official
+    evaluators, as bool), not the 0/255 of ``convert('L')`` or OpenCV. 2- and 4-bit greyscale
+    keep Pillow's (and OpenCV's) scaling to 0..255.
+    """
     from PIL import Image
 
     try:
         with Image.open(path) as im:
             im.load()
-            if im.mode in ("1",):
-                im = im.convert("L")
+            if im.mode == "1":
+                return np.asarray(im).astype(np.uint8)
             return np.asarray(im)
     except OSError as exc:
         raise FormatError(f"{path}: unreadable or truncated PNG ({exc})") from None
@@ -112,7 +117,8 @@ def read_label_png(path: str | os.PathLike, decoder: str = "auto", out: np.ndarr
         )
     if color_type not in (0, 3):
         raise FormatError(f"{path}: PNG colour type {color_type} is not valid")
-    use_opencv = decoder == "opencv" or (decoder in ("auto", "wuffs") and bit_depth in (8, 16))
+    # OpenCV only for 8/16-bit greyscale: it reads a 1-bit map as 0/255 (see decode_pillow).
+    use_opencv = decoder in ("opencv", "auto", "wuffs") and bit_depth in (8, 16)
     if array is None and use_opencv and color_type == 0:
         array = decode_opencv(path, out)  # None: Pillow then names what is wrong (truncated, ...)
     if array is None:
