@@ -143,10 +143,11 @@ def test_palette_16bit_and_npy_inputs(tmp_path):
 
 
 @pytest.mark.parametrize("decoder", ["auto", "opencv", "pillow"])
-def test_low_bit_depth_greyscale_reads_as_pillow_does(tmp_path, decoder):
+def test_low_bit_depth_greyscale(tmp_path, decoder):
     """1-bit maps are labels 0/1 (np.array(Image.open(f)), what the official evaluators see), not
-    0/255, which the default ignore index would silently drop; 2/4-bit keep Pillow's scaling."""
+    0/255, which the default ignore index would silently drop; 2/4-bit maps are refused."""
     from segbench.datasets.readers import read_label_png
+    from segbench.errors import FormatError
 
     rng = np.random.default_rng(5)
     gt = rng.integers(0, 2, (9, 13)).astype(bool)
@@ -159,11 +160,12 @@ def test_low_bit_depth_greyscale_reads_as_pillow_does(tmp_path, decoder):
     assert open(path, "rb").read()[24] == 1  # bit depth 1
     decoded = read_label_png(path, decoder)
     assert decoded.dtype == np.uint8 and np.array_equal(decoded, np.asarray(Image.open(path)).astype(np.uint8))
-    for bits in (2, 4):
+    for bits in (2, 4):  # Pillow and OpenCV scale these (3 -> 255): refused, never a wrong label
         low = rng.integers(0, 2**bits, (9, 13)).astype(np.uint8)
         Image.fromarray(low).save(tmp_path / f"l{bits}.png", bits=bits)
         assert open(tmp_path / f"l{bits}.png", "rb").read()[24] == bits
-        assert np.array_equal(read_label_png(tmp_path / f"l{bits}.png", decoder), np.asarray(Image.open(tmp_path / f"l{bits}.png")))
+        with pytest.raises(FormatError, match=f"{bits}-bit greyscale PNG"):
+            read_label_png(tmp_path / f"l{bits}.png", decoder)
     from segbench.api import evaluate_semantic, semantic_record
 
     expected, _ = reference_metrics([(gt.astype(np.uint8), pred.astype(np.uint8)), (pred.astype(np.uint8), gt.astype(np.uint8))], 2)

@@ -221,8 +221,13 @@ def test_empty_prediction_and_all_void_ground_truth(tmp_path):
     assert rec["stats"]["per_image"]["fn"] == [[1, 0, 1], [0, 0, 0]]
 
 
-def test_no_images_gives_null_metrics(tmp_path):
-    stats, rec = run(tmp_path, [], check_oracle=False)
+def test_no_images_is_an_error_and_empty_statistics_give_null_metrics(tmp_path):
+    from segbench.errors import FormatError
+
+    with pytest.raises(FormatError, match="'annotations' is empty"):  # a wrong JSON, like instance's
+        run(tmp_path, [], check_oracle=False)
+    stats = PanopticStats([1, 2], np.array([True, False]), ["a", "b"])
+    rec = panoptic_record(stats)
     assert rec["meta"]["num_images"] == 0
     assert all(v is None for v in rec["metrics"].values())
     assert rec["stats"]["per_image"]["tp"] == []

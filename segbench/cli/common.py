@@ -54,6 +54,11 @@ def cli_errors():
     except KeyboardInterrupt:
         print_error("interrupted; nothing was written")
         raise typer.Exit(130) from None
+    except MemoryError:  # a backstop: sizes that can be checked up front are checked there
+        if STATE["debug"]:
+            raise
+        print_error("out of memory; nothing was written (a smaller input, fewer --jobs or more memory is needed)")
+        raise typer.Exit(2) from None
 
 
 def parse_ignore_index(text: str) -> int | None:

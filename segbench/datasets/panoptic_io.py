@@ -129,7 +129,7 @@ def parse_annotations(data: dict, path: Path, category_ids: set[int], role: str)
                 raise FormatError(f"{where} has no 'area' (ground-truth areas come from the JSON)")
             if not _is_int(area) and not (isinstance(area, float) and area.is_integer()):
                 raise FormatError(f"{where} has area {area!r}, expected a pixel count")
-            if gt and area < 0:
+            if area < 0 and "area" in s:
                 raise FormatError(f"{where} has area {area}, expected a pixel count >= 0")
             ann.ids.append(sid)
             ann.category.append(int(cat))
@@ -152,7 +152,11 @@ def load_panoptic_json(path: str | os.PathLike, role: str,
 
 def match_annotations(gt: PanopticJson, pred: PanopticJson) -> tuple[list[tuple[PanopticAnnotation, PanopticAnnotation]], list]:
     """Pair GT and prediction entries by ``image_id`` (GT order). A GT image without prediction
-    is an error; predictions of images not in the GT are returned (and not evaluated)."""
+    is an error, and so is a GT without images (nothing to evaluate); predictions of images not
+    in the GT are returned (and not evaluated)."""
+    if not gt.annotations:
+        raise FormatError(f"{gt.path}: 'annotations' is empty; expected one entry per ground-truth image "
+                          f"(nothing to evaluate)")
     by_id = {a.image_id: a for a in pred.annotations}
     missing = [a.image_id for a in gt.annotations if a.image_id not in by_id]
     if missing:

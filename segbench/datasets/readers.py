@@ -76,8 +76,8 @@ def decode_pillow(path: Path) -> np.ndarray:
     """Pillow's decode; a broken file is a one-line FormatError.
 
     1-bit images give labels 0/1 as uint8 (what ``np.array(Image.open(f))`` gives the official
-    evaluators, as bool), not the 0/255 of ``convert('L')`` or OpenCV. 2- and 4-bit greyscale
-    keep Pillow's (and OpenCV's) scaling to 0..255.
+    evaluators, as bool), not the 0/255 of ``convert('L')`` or OpenCV. (2- and 4-bit greyscale
+    label maps are refused by :func:`read_label_png`: Pillow and OpenCV scale them to 0..255.)
     """
     from PIL import Image
 
@@ -117,6 +117,10 @@ def read_label_png(path: str | os.PathLike, decoder: str = "auto", out: np.ndarr
         )
     if color_type not in (0, 3):
         raise FormatError(f"{path}: PNG colour type {color_type} is not valid")
+    if color_type == 0 and bit_depth in (2, 4):
+        top = 2**bit_depth - 1
+        raise FormatError(f"{path}: is a {bit_depth}-bit greyscale PNG, whose labels 0..{top} Pillow and OpenCV "
+                          f"scale to 0..255 ({top} -> 255); expected an 8-bit (L) or 16-bit label map, or a palette PNG")
     # OpenCV only for 8/16-bit greyscale: it reads a 1-bit map as 0/255 (see decode_pillow).
     use_opencv = decoder in ("opencv", "auto", "wuffs") and bit_depth in (8, 16)
     if array is None and use_opencv and color_type == 0:
@@ -146,6 +150,8 @@ def read_label_npy(path: str | os.PathLike) -> np.ndarray:
         if array.dtype.kind == "b":
             return array.astype(np.uint8)
         raise FormatError(f"{path}: dtype {array.dtype}, expected integer class labels")
+    if not array.dtype.isnative:  # big-endian files: the kernels read native integers
+        array = array.astype(array.dtype.newbyteorder("="))
     return array
 
 

@@ -33,9 +33,16 @@ class SemanticEvaluation:
     extra: list[str]
 
 
+MAX_CLASSES = 16384  # a 16384 x 16384 int64 confusion matrix is already 2 GiB
+
+
 def check_num_classes(num_classes: int) -> None:
     if num_classes < 1:
         raise InputError(f"--num-classes {num_classes}: expected at least 1 class")
+    if num_classes > MAX_CLASSES:
+        gib = num_classes**2 * 8 / 2**30
+        raise InputError(f"--num-classes {num_classes}: its confusion matrix would take {gib:,.0f} GiB; "
+                         f"expected at most {MAX_CLASSES} classes")
 
 
 def check_ignore_index(ignore_index: int | None, num_classes: int) -> None:
