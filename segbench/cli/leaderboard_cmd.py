@@ -16,6 +16,29 @@ app = typer.Typer(help="Leaderboards: one JSON file per benchmark; a regression 
 DIR_HELP = "Folder of the board files NAME.json."
 
 
+def _load_entries(board: str, directory: Path, must_exist: bool = True) -> list[dict]:
+    """The board's entries, each metric checked like a result record's (null or a fraction in [0, 1])."""
+    from segbench.errors import FormatError
+    from segbench.leaderboard.board import board_path, load_board
+    from segbench.report.validate import validate_board_entries
+
+    path = board_path(board, directory)
+    try:
+        entries = load_board(board, directory, must_exist=must_exist)
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of more than 4300 digits
+        raise FormatError(f"{path}: not a readable leaderboard ({type(exc).__name__}: "
+                          f"{' '.join(str(exc).split())[:120]})") from None
+    return validate_board_entries(entries, path)
+
+
+def _check_dir(directory: Path) -> None:
+    from segbench.errors import InputError
+
+    if not directory.is_dir():
+        what = "is not a folder" if directory.exists() else "does not exist"
+        raise InputError(f"--dir {directory}: {what}; expected the folder of the board files NAME.json")
+
+
 def _print_tables(tables, fmt: str) -> None:
     from segbench.report.tables import render
 
@@ -38,11 +61,11 @@ def add(
 ) -> None:
     """Add a result to a board (atomic write; refuses a duplicate model+preset unless --replace)."""
     with cli_errors():
-        from segbench.leaderboard.board import add_entry, entry_from_record, load_board, save_board
-        from segbench.record import load_record
+        from segbench.leaderboard.board import add_entry, entry_from_record, save_board
+        from segbench.report.validate import load_result
 
-        record = load_record(result)
-        entries = load_board(board, directory, must_exist=False)
+        record = load_result(result)
+        entries = _load_entries(board, directory, must_exist=False)
         entry = entry_from_record(record, str(result), model=model, command=command)
         path = save_board(board, add_entry(entries, entry, replace=replace, board=board), directory)
         info(f"{'replaced' if replace else 'added'} {entry['model']} on {path}")
@@ -56,10 +79,9 @@ def show(
 ) -> None:
     """Print a board, ranked by its main metric (mIoU, AP or PQ), best values bold."""
     with cli_errors():
-        from segbench.leaderboard.board import load_board
         from segbench.leaderboard.check import board_table
 
-        entries = load_board(board, directory)
+        entries = _load_entries(board, directory)
         if not entries:
             info(f"board {board!r} is empty")
             return
@@ -73,8 +95,12 @@ def render_cmd(
 ) -> None:
     """Write every board of --dir as Markdown tables into DIR/README.md."""
     with cli_errors():
+        from segbench.leaderboard.board import list_boards
         from segbench.leaderboard.render import write_readme
 
+        _check_dir(directory)
+        for name in list_boards(directory):
+            _load_entries(name, directory)
         path = write_readme(directory, out)
         info(f"wrote {path}")
 
@@ -93,14 +119,17 @@ def check(
     """Exit 0 when no metric dropped more than --tolerance below the board's entry for the model,
     1 (with a table of the regressions) when one did, 2 on bad input."""
     with cli_errors():
-        from segbench.errors import RegressionError
-        from segbench.leaderboard.board import load_board
-        from segbench.leaderboard.check import check_result
-        from segbench.record import load_record
+        import math
 
+        from segbench.errors import InputError, RegressionError
+        from segbench.leaderboard.check import check_result
+        from segbench.report.validate import load_result
+
+        if not (math.isfinite(tolerance) and tolerance >= 0.0):
+            raise InputError(f"--tolerance {tolerance}: expected a finite, non-negative number of percentage points")
         names = [v.strip() for item in metrics or [] for v in item.split(",") if v.strip()] or None
-        record = load_record(result)
-        entries = load_board(board, directory)
+        record = load_result(result)
+        entries = _load_entries(board, directory)
         report = check_result(record, entries, board=board, tolerance=tolerance, metrics=names,
                               model=model, source=str(result))
         for note in report.notes:

@@ -31,11 +31,11 @@ def plot(
 ) -> None:
     """Draw a figure from a result record (needs matplotlib: the 'plot' extra)."""
     with cli_errors():
-        from segbench.record import load_record
         from segbench.report.plots import check_output, parse_size, plot as draw
+        from segbench.report.validate import load_result
 
         check_output(out)
         dims = parse_size(size) if size else None
-        record = load_record(result)
+        record = load_result(result)
         draw(record, kind.value, out, dims, source=str(result))
         info(f"wrote {out}")

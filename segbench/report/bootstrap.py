@@ -26,10 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from segbench.errors import FormatError, InputError
+from segbench.errors import InputError
+from segbench.report import validate
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 0
+MAX_RESAMPLES = 1_000_000  # (resamples,) float64 samples per metric: 8 MB each at most
 PANOPTIC_KEYS = ("PQ", "SQ", "RQ", "PQ_th", "SQ_th", "RQ_th", "PQ_st", "SQ_st", "RQ_st")
 
 
@@ -45,7 +47,8 @@ class Interval:
 
 def supports_bootstrap(record: dict) -> bool:
     """True when the record carries per-image statistics the bootstrap can resample."""
-    per_image = (record.get("stats") or {}).get("per_image")
+    stats = record.get("stats")
+    per_image = stats.get("per_image") if isinstance(stats, dict) else None
     if not isinstance(per_image, dict):
         return False
     if record.get("task") == "semantic":
@@ -123,67 +126,41 @@ def panoptic_from_counts(iou_sum, tp, fp, fn, isthing) -> dict:
 # ------------------------------------------------------------------ per-record counts
 
 
-def _matrix(record: dict, key: str, source: str, dtype) -> np.ndarray:
-    per_image = record["stats"]["per_image"]
-    try:
-        arr = np.asarray(per_image[key], dtype=dtype)
-    except (TypeError, ValueError):
-        raise FormatError(f"{source}: stats.per_image.{key} is not a numeric (images x classes) array") from None
-    if arr.ndim != 2:
-        raise FormatError(f"{source}: stats.per_image.{key} has shape {arr.shape}; expected (images, classes)")
-    return arr
-
-
-def _counts(record: dict, keys: tuple[str, ...], source: str, dtypes) -> list[np.ndarray]:
-    arrays = [_matrix(record, k, source, dt) for k, dt in zip(keys, dtypes)]
-    shapes = {a.shape for a in arrays}
-    if len(shapes) != 1:
-        raise FormatError(f"{source}: stats.per_image arrays differ in shape ({sorted(shapes)}); expected one (images, classes) shape")
+def _check_images(arrays: list[np.ndarray], source: str) -> list[np.ndarray]:
     if arrays[0].shape[0] == 0:
         raise InputError(f"{source}: stats.per_image holds no images; a bootstrap needs at least one")
     return arrays
 
 
-def _panoptic_isthing(record: dict, n: int, source: str) -> np.ndarray:
-    stats = record["stats"]
-    categories = stats.get("categories")
-    per_class = {row.get("id"): row for row in record.get("per_class") or [] if isinstance(row, dict)}
-    if categories is None:
-        raise FormatError(f"{source}: stats.categories is missing; expected the category ids of the per-image columns")
-    if len(categories) != n:
-        raise FormatError(f"{source}: stats.categories has {len(categories)} ids but per-image rows have {n} columns")
-    flags = stats.get("isthing")
-    if isinstance(flags, list) and len(flags) == n:
-        return np.asarray([bool(f) for f in flags], dtype=bool)
-    isthing = []
-    for cid in categories:
-        row = per_class.get(cid)
-        if row is None or "isthing" not in row:
-            raise FormatError(f"{source}: category {cid} has no per_class row with 'isthing'; cannot split things/stuff")
-        isthing.append(bool(row["isthing"]))
-    return np.asarray(isthing, dtype=bool)
+def check_resampling(resamples, seed) -> None:
+    """``resamples`` an integer in [1, MAX_RESAMPLES], ``seed`` an integer >= 0 (one-line InputError)."""
+    if isinstance(resamples, bool) or not isinstance(resamples, (int, np.integer)) or not (1 <= resamples <= MAX_RESAMPLES):
+        raise InputError(f"--resamples {resamples!r}: expected an integer from 1 to {MAX_RESAMPLES:,}")
+    if isinstance(seed, np.random.Generator):
+        return
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"--seed {seed!r}: expected a non-negative integer")
 
 
 def resampled_metrics(record: dict, resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
                       source: str = "<record>") -> tuple[dict, dict]:
     """``(point, samples)``: metrics from the pooled per-image counts and ``(resamples,)`` arrays."""
-    if resamples < 1:
-        raise InputError(f"bootstrap resamples {resamples}: expected at least 1")
+    check_resampling(resamples, seed)
     task = record.get("task")
     if not supports_bootstrap(record):
         raise InputError(f"{source}: a {task} record without stats.per_image cannot be bootstrapped")
     if task == "semantic":
         from segbench.metrics.semantic import semantic_metrics
 
-        counts = _counts(record, ("tp", "gt", "pred"), source, (np.int64,) * 3)
+        counts = _check_images(validate.semantic_per_image(record, source), source)
         convention = record.get("convention") or "default"
         point, _ = semantic_metrics(*(a.sum(0) for a in counts), convention)
 
         def metrics_of(*stacks):
             return semantic_metrics(*stacks, convention)[0]
     else:
-        counts = _counts(record, ("iou_sum", "tp", "fp", "fn"), source, (np.float64, np.int64, np.int64, np.int64))
-        isthing = _panoptic_isthing(record, counts[1].shape[1], source)
+        counts, isthing = validate.panoptic_per_image(record, source)
+        counts = _check_images(counts, source)
         point = panoptic_from_counts(*(a.sum(0) for a in counts), isthing)
 
         def metrics_of(*stacks):

@@ -14,7 +14,10 @@ Conventions:
 - ``--delta BASELINE`` adds after each metric a ``Δ`` column: value minus the baseline row's value
   (percentage points); the baseline row is given by label or file path.
 - ``--ci LEVEL`` adds after each metric the bootstrap percentile interval over images
-  (:mod:`segbench.report.bootstrap`) for records with per-image statistics.
+  (:mod:`segbench.report.bootstrap`) for records with per-image statistics; ``--resamples``
+  from 1 to 1,000,000, ``--seed`` >= 0.
+- Records are validated when loaded (:mod:`segbench.report.validate`): a metric that is not
+  ``null`` or a finite fraction in [0, 1] is a one-line error naming the file and the value.
 - ``--per-class`` gives instead the wide table of per-class scores (semantic IoU, instance AP,
   panoptic PQ), one column per class (matched by name) plus the dataset-level mean, as in
   Cityscapes papers.
@@ -28,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from segbench.errors import InputError
-from segbench.record import load_record
 from segbench.report.records import summary_columns
+from segbench.report.validate import load_result
 from segbench.report.tables import Table, mark_best
 
 TASK_TITLES = {
@@ -66,7 +69,7 @@ def load_results(paths: list[str | os.PathLike], labels: list[str] | None = None
         raise InputError("compare: expected at least one RESULT.json")
     if labels and len(labels) != len(paths):
         raise InputError(f"--label given {len(labels)} times for {len(paths)} results; expected one label per result")
-    records = [load_record(p) for p in paths]
+    records = [load_result(p) for p in paths]
     if labels:
         return [Result(lbl, rec, str(p)) for lbl, rec, p in zip(labels, records, paths)]
     auto = [rec.get("model") or rec.get("dataset") or Path(p).stem for rec, p in zip(records, paths)]
@@ -162,6 +165,8 @@ def compare(results: list[Result], *, metrics: list[str] | None = None, per_clas
         raise InputError("--per-class cannot be combined with --delta or --ci; they apply to the summary table")
     if ci is not None and not (0.0 < ci < 100.0):
         raise InputError(f"--ci {ci:g}: expected a confidence level in percent, strictly between 0 and 100")
+    if ci is not None:
+        bootstrap.check_resampling(resamples, seed)
     groups = group_by_task(results)
     baseline = _find_baseline(results, delta) if delta is not None else None
     notes: list[str] = []

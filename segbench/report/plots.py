@@ -133,13 +133,10 @@ def plot_confusion(record: dict, out: str | os.PathLike, size: tuple[int, int] =
     out = check_output(out)
     if record["task"] != "semantic":
         raise InputError(f"{source}: --kind confusion needs a semantic record, not a {record['task']} record")
-    cm = (record.get("stats") or {}).get("confusion")
-    try:
-        cm = np.asarray(cm, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise FormatError(f"{source}: stats.confusion is not a numeric matrix") from None
-    if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.shape[0] == 0:
-        raise InputError(f"{source}: no stats.confusion (n x n) matrix in the record; evaluate with segbench eval semantic")
+    from segbench.report.validate import confusion_matrix
+
+    # square, non-negative integer counts, one row per class of the record
+    cm = confusion_matrix(record, source).astype(np.float64)
     n = cm.shape[0]
     names = [str(i) for i in range(n)]
     for r in record.get("per_class") or []:
@@ -223,6 +220,9 @@ def plot(record: dict, kind: str, out: str | os.PathLike, size: tuple[int, int] 
     if kind not in funcs:
         raise InputError(f"--kind {kind!r}: expected one of {', '.join(KINDS)}")
     check_output(out)
+    from segbench.report.validate import validate_record
+
+    validate_record(record, source)  # no silently skipped class, no out-of-range bar
     kwargs = {"source": source}
     if size is not None:
         kwargs["size"] = size
