@@ -78,7 +78,8 @@ def make_record(
 
 
 def write_record(path: str | os.PathLike, record: dict) -> None:
-    atomic_write_json(path, record)
+    """Write ``record`` atomically (see :func:`segbench.fileio.atomic_write_bytes` for the rules)."""
+    atomic_write_json(path, record, "result")
 
 
 def load_record(path: str | os.PathLike) -> dict:

@@ -23,7 +23,7 @@ def semantic(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result record here (atomically)."),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format on stdout."),
     per_image: Optional[Path] = typer.Option(None, "--per-image", help="Write per-image metrics to this CSV."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Worker threads (0 = all cores)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker threads (0 = all cores)."),
     convention: Optional[str] = typer.Option(None, "--convention",
                                              help="default | detectron2 | cityscapes | mapillary | ade20k (docs/conventions.md); "
                                                   "with --dataset the dataset's official one by default."),
@@ -43,7 +43,11 @@ def semantic(
     """Pixel accuracy, mean accuracy, mIoU, fwIoU (FCN paper) and Dice on label-map folders."""
     with cli_errors():
         from segbench.api import evaluate_semantic, semantic_record, write_per_image_csv
+        from segbench.fileio import check_output_paths
         from segbench.report.records import record_tables
+
+        # Every output path is checked before any work (also for --dataset): nothing half-written.
+        check_output_paths((json_out, "result"), (per_image, "per-image CSV"))
 
         if dataset is not None:
             from segbench.cli.eval_dataset import semantic_dataset

@@ -53,7 +53,7 @@ def instance(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result record here (atomically)."),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format on stdout."),
     pr_curves: Optional[Path] = typer.Option(None, "--pr-curves", help="Write precision at the 101 recall points per category and IoU threshold to this CSV."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Threads for IoU and matching (0 = all cores; 1 was fastest on 2 cores)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=0, help="Threads for IoU and matching (0 = all cores; 1 was fastest on 2 cores)."),
     model: Optional[str] = typer.Option(None, "--model", help="Model label stored in the record."),
 ) -> None:
     """COCO AP/AR (12 numbers) exactly as pycocotools' COCOeval computes them, quirks included."""
@@ -61,7 +61,10 @@ def instance(
         import time
 
         from segbench.errors import InputError
+        from segbench.fileio import check_output_paths
 
+        # Every output path is checked before any work: nothing half-written.
+        check_output_paths((json_out, "result"), (pr_curves, "PR-curves CSV"))
         if (gt is None) == (dataset is None):
             raise InputError("give either --gt INSTANCES.json or --dataset NAME (with --root and --split), not both")
         dataset_label = None
@@ -90,7 +93,7 @@ def instance(
         if pr_curves is not None:
             from segbench.fileio import atomic_write_text
 
-            atomic_write_text(pr_curves, pr_curves_csv(result, evaluation.stats))
+            atomic_write_text(pr_curves, pr_curves_csv(result, evaluation.stats), "PR-curves CSV")
         if evaluation.stats.num_detections == 0:
             info("the results list is empty: every AP and AR is 0 (categories without ground truth stay undefined)")
         emit(record, record_tables(record, per_class=per_class), fmt, json_out)

@@ -42,7 +42,7 @@ def panoptic(
     per_class: bool = typer.Option(False, "--per-class", help="Also print the per-category table."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the result record here (atomically)."),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="Output format on stdout."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Worker threads (0 = all cores)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker threads (0 = all cores)."),
     model: Optional[str] = typer.Option(None, "--model", help="Model label stored in the record."),
     dataset_name: Optional[str] = typer.Option(None, "--dataset-name", help="Dataset label stored in the record."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -50,7 +50,10 @@ def panoptic(
     """Panoptic quality PQ = SQ x RQ (things/stuff), identical to panopticapi's pq_compute."""
     with cli_errors():
         from segbench.engine.panoptic import evaluate_panoptic, panoptic_record
+        from segbench.fileio import check_output_paths
         from segbench.report.records import record_tables
+
+        check_output_paths((json_out, "result"))  # before any work
 
         gt_json, gt_png = resolve_ground_truth(gt, gt_dir, dataset, root, split)
         evaluation = evaluate_panoptic(gt_json, gt_png, pred, pred_dir, jobs=jobs, quiet=quiet)

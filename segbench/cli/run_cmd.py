@@ -35,6 +35,9 @@ def run(
     """Train MODEL on DATASET (SGD, poly LR, checkpoints each epoch) and evaluate on its val split."""
     with cli_errors():
         require_torch("segbench run")
+        from segbench.fileio import check_output_paths
+
+        check_output_paths((json_path, "result"))  # before training, not after it
         from segbench.engine.train import RunConfig, parse_size, run as run_training
         from segbench.report.records import record_tables, run_table
 

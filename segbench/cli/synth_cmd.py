@@ -23,6 +23,8 @@ def synth(
     seed: int = typer.Option(0, "--seed", help="World seed; the output is a pure function of the options."),
     quality: float = typer.Option(0.8, "--quality", help="Prediction quality in (0, 1]; 1 = near-perfect."),
     tasks: Optional[str] = typer.Option(None, "--tasks", help="Comma-separated tasks to write (default: all)."),
+    overwrite: bool = typer.Option(False, "--overwrite",
+                                   help="Replace task folders an earlier synth run wrote (others are never removed)."),
 ) -> None:
     """Write deterministic synthetic scenes: images, ground truth and noisy predictions."""
     with cli_errors():
@@ -31,7 +33,7 @@ def synth(
         h, w = parse_size(size)
         config = SynthConfig(out, images, h, w, classes, seed, quality)
         task_list = tuple(t.strip() for t in tasks.split(",")) if tasks else None
-        write_synthetic(config, task_list)
+        write_synthetic(config, task_list, overwrite=overwrite)
         info(f"wrote {images} synthetic scenes ({h}x{w}, {classes} classes, seed {seed}) to {out}")
 
 
@@ -40,7 +42,9 @@ def demo(
     images: int = typer.Option(50, "--images"),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format"),
 ) -> None:
-    """Generate synthetic data, evaluate the noisy predictions, print the paper-style table."""
+    """Generate synthetic data, evaluate the noisy predictions, print the paper-style table.
+
+    Re-runnable: an earlier demo's (synth-written) semantic folder under --out is replaced."""
     with cli_errors():
         from segbench.api import evaluate_semantic, semantic_record
         from segbench.datasets.synth_writer import SynthConfig, write_synthetic
@@ -48,7 +52,7 @@ def demo(
         from segbench.report.records import record_tables
 
         classes = 6
-        write_synthetic(SynthConfig(out, images, 256, 320, classes, 0), ("semantic",))
+        write_synthetic(SynthConfig(out, images, 256, 320, classes, 0), ("semantic",), overwrite=True)
         evaluation = evaluate_semantic(out / "semantic" / "gt", out / "semantic" / "pred", classes, 255, quiet=True)
         names = [c.name for c in shapes_classes(classes)]
         record = semantic_record(evaluation, class_names=names, dataset="shapes (synthetic)", model="noisy-oracle")
