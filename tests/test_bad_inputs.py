@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -134,3 +135,18 @@ def test_panoptic_ground_truth_without_images(tmp_path):
     args[args.index("--gt") + 1] = empty
     line = one_line_exit_2(invoke(*args, "--json", out))
     assert "'annotations' is empty" in line and not out.exists()
+
+
+def test_per_image_csv_names_a_non_utf8_file_by_its_bytes(tmp_path):
+    """A label map whose name is not UTF-8 was a UnicodeEncodeError traceback with --per-image."""
+    import os
+
+    label = np.zeros((4, 4), np.uint8)
+    for side in ("gt", "pred"):
+        (tmp_path / side).mkdir()
+        save_png(Path(os.fsdecode(os.path.join(os.fsencode(tmp_path / side), b"x\xff.png"))), label)
+    out = tmp_path / "per_image.csv"
+    res = invoke("eval", "semantic", "--gt", tmp_path / "gt", "--pred", tmp_path / "pred",
+                 "--num-classes", 2, "--per-image", out, "--format", "csv")
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes().splitlines()[1].startswith(b"x\xff,16,")

@@ -188,6 +188,7 @@ def test_bad_ground_truth(files, tmp_path):
 @pytest.mark.parametrize("args, expected", [
     (["--max-dets", "1,x"], "--max-dets"),
     (["--max-dets", "0,10"], "--max-dets"),
+    (["--max-dets", "1,10,99999999999999999999"], "--max-dets"),
     (["--area-ranges", "small=0:10"], "'all'"),
     (["--area-ranges", "all=5"], "--area-ranges"),
     (["--area-ranges", "all=9:1"], "low <= high"),

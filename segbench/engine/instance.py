@@ -550,14 +550,18 @@ def _start_numba() -> None:
     _ws(np.zeros(1, np.uint8), 0)
 
 
+MAX_DETS_LIMIT = 2**31 - 1  # detections per image are counted in int32 or wider; more means "all"
+
+
 def make_params(iou_type: str, max_dets, area_ranges) -> InstanceParams:
     from segbench.metrics.instance import DEFAULT_AREA_RANGES
 
     if iou_type not in IOU_TYPES:
         raise InputError(f"--iou-type {iou_type!r}: expected one of {', '.join(IOU_TYPES)}")
     md = tuple(int(m) for m in max_dets)
-    if not md or any(m < 1 for m in md) or len(set(md)) != len(md):
-        raise InputError(f"--max-dets {','.join(map(str, md))}: expected distinct positive integers, e.g. 1,10,100")
+    if not md or any(not 1 <= m <= MAX_DETS_LIMIT for m in md) or len(set(md)) != len(md):
+        raise InputError(f"--max-dets {','.join(map(str, md))}: expected distinct positive integers up to "
+                         f"{MAX_DETS_LIMIT}, e.g. 1,10,100")
     ranges = tuple(area_ranges) if area_ranges else DEFAULT_AREA_RANGES
     labels = [r[0] for r in ranges]
     if "all" not in labels or len(set(labels)) != len(labels):
