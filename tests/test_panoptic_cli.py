@@ -245,3 +245,4 @@ def test_extra_prediction_entries_are_reported_not_evaluated(data):
     res = invoke(args(data, "--format", "json"))
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["meta"]["num_images"] == 6
+    assert "1 prediction entries have no ground-truth image" in res.stderr

@@ -173,3 +173,40 @@ def test_mixed_sizes_and_rgba_pngs(tmp_path):
             Image.fromarray(np.concatenate([rgb, alpha], -1), "RGBA").save(f)
     for jobs in (1, 2):
         assert_parity(paths, jobs=jobs)
+
+
+def _rewrite_pred(paths, edit):
+    pred = json.loads(paths["pred_json"].read_text())
+    edit(pred)
+    paths["pred_json"].write_text(json.dumps(pred))
+
+
+def test_prediction_iscrowd_and_missing_area_are_not_read(tmp_path):
+    """panopticapi never reads a predicted segment's ``iscrowd`` and counts its area in the PNG:
+    any iscrowd value, and no area at all, are scored, not refused."""
+    paths = random_dataset(tmp_path, 21, n=4)
+    crowds = [1, None, 2, "yes", True]
+
+    def edit(pred):
+        for k, s in enumerate(s for a in pred["annotations"] for s in a["segments_info"]):
+            s["iscrowd"] = crowds[k % len(crowds)]
+            if k % 2:
+                s.pop("area", None)
+
+    _rewrite_pred(paths, edit)
+    assert_parity(paths, jobs=2)
+
+
+def test_prediction_entries_of_other_images_are_not_read(tmp_path):
+    """Entries whose image_id is not a GT image are set aside unread, as panopticapi does: their
+    contents (unknown categories, duplicates, no segments_info, no PNG) are not checked."""
+    paths = random_dataset(tmp_path, 22, n=3)
+    junk = [{"image_id": 100, "file_name": "absent.png", "segments_info": [{"id": 3, "category_id": 4242}]},
+            {"image_id": 101, "file_name": "absent.png", "segments_info": [{"id": 0, "category_id": 1}] * 2},
+            {"image_id": 102},
+            {"image_id": 102, "file_name": 5, "segments_info": "none"},
+            {"image_id": "0", "file_name": "img_0000.png", "segments_info": []}]
+    _rewrite_pred(paths, lambda pred: pred["annotations"].extend(junk))
+    assert_parity(paths, jobs=1)
+    ev = evaluate_panoptic(paths["gt_json"], paths["gt_dir"], paths["pred_json"], paths["pred_dir"])
+    assert ev.extra == [100, 101, 102, 102, "0"]

@@ -4,7 +4,10 @@ Format (http://cocodataset.org/#format-data): a JSON with ``categories`` (``id``
 ``isthing``) and ``annotations`` (``image_id``, ``file_name``, ``segments_info``: list of
 ``{id, category_id, iscrowd, area}``), and one 8-bit RGB PNG per image whose pixel colour encodes
 the segment id as ``id = R + 256 G + 256^2 B`` (0 = VOID). Prediction JSONs use the same layout;
-their ``iscrowd`` is ignored and ``area`` is optional (predicted areas are counted in the PNG).
+a predicted segment's ``iscrowd`` is ignored and its area is the PNG's pixel count (as panopticapi);
+its JSON ``area`` is optional, but one that is given must equal that count (panopticapi would
+silently overwrite it). Prediction entries whose ``image_id`` is not a ground-truth image are set
+aside unread (not evaluated).
 
 Every problem is a one-line :class:`~segbench.errors.SegbenchError` naming the file, the image
 id, the segment id and what was expected; nothing is silently dropped.
@@ -13,7 +16,7 @@ id, the segment id and what was expected; nothing is silently dropped.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +38,8 @@ class PanopticCategory:
 @dataclass
 class PanopticAnnotation:
     """One image's entry. ``ids``, ``category``, ``iscrowd``, ``area`` are per segment in JSON
-    order (``area`` -1 where a prediction gives none)."""
+    order (``iscrowd`` False for predictions, which panopticapi never reads; ``area`` -1 where a
+    prediction gives none)."""
 
     image_id: object
     file_name: str
@@ -50,6 +54,7 @@ class PanopticJson:
     path: Path
     categories: list[PanopticCategory]
     annotations: list[PanopticAnnotation]
+    extra: list = field(default_factory=list)  # image ids of entries set aside (not ground-truth images)
 
 
 def _is_int(value) -> bool:
@@ -82,8 +87,14 @@ def parse_categories(data: dict, path: Path) -> list[PanopticCategory]:
     return out
 
 
-def parse_annotations(data: dict, path: Path, category_ids: set[int], role: str) -> list[PanopticAnnotation]:
-    """Validate ``annotations``; ``role`` is 'ground truth' (area and iscrowd required) or 'prediction'."""
+def parse_annotations(data: dict, path: Path, category_ids: set[int], role: str,
+                      image_ids: set | None = None, extra: list | None = None) -> list[PanopticAnnotation]:
+    """Validate ``annotations``; ``role`` is 'ground truth' (area and iscrowd required) or
+    'prediction' (``iscrowd`` not read and ``area`` optional, as panopticapi).
+
+    ``image_ids``: where given, entries whose ``image_id`` is not in it are not validated further
+    (panopticapi never reads them): their ids are appended to ``extra`` instead.
+    """
     anns = data.get("annotations")
     if not isinstance(anns, list):
         raise FormatError(f"{path}: expected an 'annotations' list (COCO panoptic {role})")
@@ -95,6 +106,10 @@ def parse_annotations(data: dict, path: Path, category_ids: set[int], role: str)
         image_id = a["image_id"]
         if not isinstance(image_id, (int, str)) or isinstance(image_id, bool):
             raise FormatError(f"{path}: annotations[{k}] image_id {image_id!r} is not an integer or string")
+        if image_ids is not None and image_id not in image_ids:
+            if extra is not None:
+                extra.append(image_id)
+            continue
         if image_id in seen_images:
             raise FormatError(f"{path}: image {image_id!r} has two entries in 'annotations'")
         seen_images.add(image_id)
@@ -121,33 +136,53 @@ def parse_annotations(data: dict, path: Path, category_ids: set[int], role: str)
                 raise FormatError(f"{where} has no integer 'category_id'")
             if int(cat) not in category_ids:
                 raise FormatError(f"{where} has category_id {cat}, which is not in the ground truth's 'categories'")
-            crowd = s.get("iscrowd", None if gt else 0)
-            if crowd not in (0, 1, True, False) or isinstance(crowd, float):
-                raise FormatError(f"{where} has iscrowd {crowd!r}, expected 0 or 1")
-            area = s.get("area", None if gt else -1)
-            if area is None:
-                raise FormatError(f"{where} has no 'area' (ground-truth areas come from the JSON)")
-            if not _is_int(area) and not (isinstance(area, float) and area.is_integer()):
-                raise FormatError(f"{where} has area {area!r}, expected a pixel count")
-            if area < 0 and "area" in s:
-                raise FormatError(f"{where} has area {area}, expected a pixel count >= 0")
+            crowd = _gt_crowd(s, where) if gt else False
+            area = _json_area(s, where, required=gt)
             ann.ids.append(sid)
             ann.category.append(int(cat))
-            ann.iscrowd.append(bool(crowd) and gt)
-            ann.area.append(int(area))
+            ann.iscrowd.append(crowd)
+            ann.area.append(area)
         out.append(ann)
     return out
 
 
+def _gt_crowd(s: dict, where: str) -> bool:
+    """A ground-truth segment's ``iscrowd``: required, 0 or 1 (a prediction's is never read)."""
+    crowd = s.get("iscrowd")
+    if crowd not in (0, 1, True, False) or isinstance(crowd, float):
+        raise FormatError(f"{where} has iscrowd {crowd!r}, expected 0 or 1")
+    return bool(crowd)
+
+
+def _json_area(s: dict, where: str, required: bool) -> int:
+    """A segment's JSON ``area``, a pixel count >= 0; -1 where an optional (prediction) area is absent.
+
+    Ground-truth areas are required (panopticapi scores with them); a prediction's is optional and,
+    where given, is checked against the PNG like the ground truth's, though the PNG count is used."""
+    area = s.get("area")
+    if area is None:
+        if required:
+            raise FormatError(f"{where} has no 'area' (ground-truth areas come from the JSON)")
+        return -1
+    if not _is_int(area) and not (isinstance(area, float) and area.is_integer()):
+        raise FormatError(f"{where} has area {area!r}, expected a pixel count")
+    if area < 0:
+        raise FormatError(f"{where} has area {area}, expected a pixel count >= 0")
+    return int(area)
+
+
 def load_panoptic_json(path: str | os.PathLike, role: str,
-                       categories: list[PanopticCategory] | None = None) -> PanopticJson:
+                       categories: list[PanopticCategory] | None = None,
+                       image_ids: set | None = None) -> PanopticJson:
     """Read and validate a COCO-panoptic JSON. Predictions are checked against ``categories``
-    (the ground truth's; a prediction file's own ``categories`` are not needed)."""
+    (the ground truth's; a prediction file's own ``categories`` are not needed). ``image_ids``
+    (the ground truth's): entries of other images are set aside unread, their ids in ``extra``."""
     path = Path(path)
     data = read_json(path, role)
     cats = parse_categories(data, path) if categories is None else categories
-    anns = parse_annotations(data, path, {c.id for c in cats}, role)
-    return PanopticJson(path, cats, anns)
+    extra: list = []
+    anns = parse_annotations(data, path, {c.id for c in cats}, role, image_ids, extra)
+    return PanopticJson(path, cats, anns, extra)
 
 
 def match_annotations(gt: PanopticJson, pred: PanopticJson) -> tuple[list[tuple[PanopticAnnotation, PanopticAnnotation]], list]:
@@ -166,7 +201,7 @@ def match_annotations(gt: PanopticJson, pred: PanopticJson) -> tuple[list[tuple[
             f"expected one annotation per image_id"
         )
     gt_ids = {a.image_id for a in gt.annotations}
-    extra = [a.image_id for a in pred.annotations if a.image_id not in gt_ids]
+    extra = list(pred.extra) + [a.image_id for a in pred.annotations if a.image_id not in gt_ids]
     return [(a, by_id[a.image_id]) for a in gt.annotations], extra
 
 

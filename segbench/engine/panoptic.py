@@ -119,6 +119,9 @@ class _ImageEvaluator:
 
     @staticmethod
     def _check_areas(ids, png_area, json_area, png_path, json_path, image) -> None:
+        """Every listed segment has pixels in the PNG, and every JSON area given (>= 0; -1 where a
+        prediction gives none) equals the PNG's count. Scoring uses the ground truth's JSON areas
+        (as panopticapi) and the prediction's PNG counts."""
         absent = np.flatnonzero(png_area == 0)
         if absent.size:
             raise FormatError(f"{json_path}: segment id {int(ids[absent[0]])} of image {image!r} is listed in "
@@ -153,7 +156,7 @@ def evaluate_panoptic(
         raise ValueError(f"decoder must be one of {', '.join(DECODERS)}, got {decoder!r}")
     check_inputs(gt_json, gt_dir, pred_json, pred_dir)
     gt = load_panoptic_json(gt_json, "ground truth")
-    pred = load_panoptic_json(pred_json, "prediction", gt.categories)
+    pred = load_panoptic_json(pred_json, "prediction", gt.categories, {a.image_id for a in gt.annotations})
     pairs, extra = match_annotations(gt, pred)
     for gt_ann, pred_ann in pairs:
         for folder, ann, json_path in ((gt_dir, gt_ann, gt_json), (pred_dir, pred_ann, pred_json)):
