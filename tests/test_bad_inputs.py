@@ -150,3 +150,24 @@ def test_per_image_csv_names_a_non_utf8_file_by_its_bytes(tmp_path):
                  "--num-classes", 2, "--per-image", out, "--format", "csv")
     assert res.exit_code == 0, res.output
     assert out.read_bytes().splitlines()[1].startswith(b"x\xff,16,")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["eval", "panoptic", "--gt", "x.json"], "Missing option '--pred'"),
+    (["eval", "semantic", "--gt", "a", "--pred", "b", "--jobs", "abc"], "'abc' is not a valid int"),
+    (["eval", "semantic", "--gt", "a", "--pred", "b", "--format", "xml"], "'xml' is not one of"),
+    (["evl"], "No such command 'evl'"),
+    (["eval", "semantic", "--bogus"], "No such option: --bogus"),
+])
+def test_usage_errors_are_one_line(args, message):
+    """Click usage errors get segbench's one-line form (typer prints usage text and a boxed panel)."""
+    line = one_line_exit_2(invoke(*args))
+    assert line.startswith("error: ") and message in line and "--help" in line
+
+
+def test_help_and_version_still_print_and_exit_0():
+    assert invoke("--version").output.strip().startswith("segbench ")
+    res = invoke("eval", "semantic", "--help")
+    assert res.exit_code == 0 and "--num-classes" in res.output
+    res = invoke()
+    assert res.exit_code == 2 and "eval" in res.output  # no arguments: the help, as before

@@ -3,14 +3,57 @@ numba, pandas, torch) are imported inside the commands, so ``segbench --help`` s
 
 from __future__ import annotations
 
+import sys
 from typing import Optional
 
 import typer
+from typer.core import TyperGroup
 
 from segbench import __version__
 from segbench.cli import common
 
+
+def _click_exceptions():
+    """(Abort, ClickException, NoArgsIsHelpError, UsageError) of the click typer runs on: its
+    vendored copy (typer >= 0.24) or the click package (older typer)."""
+    import typer.core
+
+    click = getattr(typer.core, "_click", None) or getattr(typer.core, "click")
+    exc = click.exceptions
+    abort = getattr(typer.core, "Abort", None) or exc.Abort
+    no_args = getattr(exc, "NoArgsIsHelpError", None) or type("_NeverRaised", (Exception,), {})
+    return abort, exc.ClickException, no_args, exc.UsageError
+
+
+class OneLineUsageErrors(TyperGroup):
+    """The root command: a usage error (missing or unknown option, bad value, unknown command)
+    prints one line, ``error: <what> (see '<command> --help')``, and exits 2, like segbench's own
+    input errors, instead of typer's usage text and boxed panel. Help output is unchanged."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        Abort, ClickException, NoArgsIsHelpError, UsageError = _click_exceptions()
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as exc:  # the help is already printed
+            sys.exit(exc.exit_code)
+        except UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            common.print_error(" ".join(exc.format_message().split()) + hint)
+            sys.exit(exc.exit_code)
+        except ClickException as exc:
+            common.print_error(" ".join(exc.format_message().split()))
+            sys.exit(exc.exit_code)
+        except Abort:
+            common.print_error("aborted; nothing was written")
+            sys.exit(1)
+        # Non-standalone click returns an explicit exit code (typer.Exit) or the command's value.
+        sys.exit(result if isinstance(result, int) and not isinstance(result, bool) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineUsageErrors,
     name="segbench",
     help="Benchmark image-segmentation models: exact, fast evaluation; paper-style tables; leaderboards.",
     no_args_is_help=True,
