@@ -75,7 +75,8 @@ def test_union_excludes_prediction_void_pixels(tmp_path):
     assert rec["metrics"]["SQ"] == pytest.approx(0.6, abs=1e-12)
     assert rec["metrics"]["RQ"] == 1.0
     assert rec["metrics"]["PQ_st"] is None  # no stuff category has TP/FP/FN: skipped, null
-    assert rows(rec)["road"]["PQ"] is None
+    road = rows(rec)["road"]  # no TP/FP/FN: 0.0 as panopticapi's per-class results, out of every mean
+    assert (road["PQ"], road["SQ"], road["RQ"], road["tp"] + road["fp"] + road["fn"]) == (0.0, 0.0, 0.0, 0)
 
 
 def test_iou_exactly_half_is_not_a_match(tmp_path):
@@ -122,7 +123,7 @@ def test_crowd_is_never_fn_and_absorbs_predictions_of_its_category(tmp_path):
     r = rows(rec)
     assert (r["person"]["tp"], r["person"]["fp"], r["person"]["fn"]) == (0, 0, 0)
     assert r["car"]["fp"] == 1
-    assert r["person"]["PQ"] is None  # no TP/FP/FN at all: skipped
+    assert r["person"]["PQ"] == 0.0  # no TP/FP/FN at all: 0.0 as panopticapi, skipped by the means
 
 
 def test_only_the_last_crowd_region_of_a_category_is_tracked(tmp_path):

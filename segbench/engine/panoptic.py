@@ -176,11 +176,15 @@ def evaluate_panoptic(
 
 
 def panoptic_per_class(stats: PanopticStats) -> list[dict]:
+    """One row per category: ``{id, name, isthing, PQ, SQ, RQ, tp, fp, fn}``. A category with
+    tp = fp = fn = 0 gets PQ = SQ = RQ = 0.0, as panopticapi's per-class results (it is skipped
+    by every mean all the same; its zero counts tell it apart from a category scored 0)."""
     _, per = compute(stats)
+    scored = {m: np.where(per["valid"], per[m], 0.0) for m in ("PQ", "SQ", "RQ")}
     return [
         {
             "id": cid, "name": stats.names[k], "isthing": bool(stats.isthing[k]),
-            "PQ": per["PQ"][k], "SQ": per["SQ"][k], "RQ": per["RQ"][k],
+            "PQ": float(scored["PQ"][k]), "SQ": float(scored["SQ"][k]), "RQ": float(scored["RQ"][k]),
             "tp": int(stats.tp[k]), "fp": int(stats.fp[k]), "fn": int(stats.fn[k]),
         }
         for k, cid in enumerate(stats.categories)

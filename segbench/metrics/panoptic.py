@@ -8,8 +8,8 @@ Sufficient statistics per category ``c`` (summed over images; they merge by addi
     SQ_c = iou_sum_c / tp_c                  (0 when tp_c == 0, as panopticapi)
     RQ_c = tp_c / (tp_c + fp_c / 2 + fn_c / 2)
 
-A category with ``tp_c + fp_c + fn_c == 0`` is undefined (NaN; panopticapi prints 0 for it) and
-skipped by the averages. ``PQ``, ``SQ``, ``RQ`` are plain means of the per-category values over
+A category with ``tp_c + fp_c + fn_c == 0`` is undefined (NaN here; panopticapi prints 0 for it,
+and so do the record's per-class rows) and skipped by the averages. ``PQ``, ``SQ``, ``RQ`` are plain means of the per-category values over
 the remaining categories, ``*_th`` over those with ``isthing`` and ``*_st`` over the others. A
 category with ``tp_c == 0`` but ``fp_c + fn_c > 0`` has ``SQ_c = 0`` and still enters the SQ mean,
 so the dataset's PQ is in general not SQ x RQ. A mean over no category is NaN (panopticapi
