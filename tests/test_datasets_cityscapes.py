@@ -13,7 +13,7 @@ from PIL import Image
 from dataset_trees import cityscapes_predictions, make_cityscapes, save_l, save_rgb
 from segbench.datasets.base import get_dataset
 from segbench.engine.dataset_eval import dataset_semantic_record, evaluate_semantic_dataset
-from segbench.errors import InputError, LabelRangeError, MissingPredictionError
+from segbench.errors import FormatError, InputError, LabelRangeError, MissingPredictionError
 
 ev = pytest.importorskip("cityscapesscripts.evaluation.evalPixelLevelSemanticLabeling")
 
@@ -230,3 +230,51 @@ def test_load_instances_and_semantic(tmp_path):
     things = adapter.thing_classes()
     assert [c.name for c in things] == ["person", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle"]
     assert adapter.load_image(s).shape == sem.shape + (3,)
+
+
+def test_prediction_names_as_cityscapesscripts_finds_them(tmp_path, official, monkeypatch):
+    """cityscapesScripts' getPrediction takes any "{city}_{seq}_{frame}*.png" under the folder:
+    names where no underscore follows the frame number were reported missing."""
+    rng = np.random.default_rng(11)
+    root = tmp_path / "cs"
+    make_cityscapes(root, rng, cities=(("aachen", 2), ("ulm", 1)))
+    preds = cityscapes_predictions(root, tmp_path / "flat", rng)
+    gts = _gt_files(root)
+    out = tmp_path / "pred"
+    for k, (gt, p) in enumerate(zip(gts, preds)):
+        key = gt.name[: -len("_gtFine_labelIds.png")]
+        name = (f"{key}pred.png", f"sub/{key}.pred.png", f"{gt.parent.name}/{key}-labelIds.png")[k]
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        p.rename(out / name)
+    monkeypatch.setattr(ev.args, "predictionPath", str(out))
+    monkeypatch.setattr(ev.args, "predictionWalk", None)
+    result = official([ev.getPrediction(ev.args, str(g)) for g in gts], gts)
+    adapter = get_dataset("cityscapes")
+    e = evaluate_semantic_dataset(adapter, root, "val", out, jobs=1)
+    assert not e.missing and not e.extra
+    _compare(dataset_semantic_record(e, adapter), result, adapter)
+    # two such candidates for one image: an error, as in cityscapesScripts
+    key = gts[0].name[: -len("_gtFine_labelIds.png")]
+    save_l(out / f"{key}x.png", np.zeros((2, 2)))
+    with pytest.raises(FormatError, match=r"found 2 predictions for aachen/aachen_000000_000019"):
+        evaluate_semantic_dataset(adapter, root, "val", out, jobs=1)
+
+
+def test_hidden_files_are_not_images(tmp_path, official):
+    """cityscapesScripts globs gtFine/val/*/*_gtFine_labelIds.png with glob.glob, which skips hidden
+    names: macOS "._*" AppleDouble files and hidden folders were read as images (a 'not a PNG'
+    error, or an extra image with its own prediction)."""
+    rng = np.random.default_rng(12)
+    root = tmp_path / "cs"
+    make_cityscapes(root, rng, cities=(("bonn", 2),))
+    gts = _gt_files(root)
+    preds = cityscapes_predictions(root, tmp_path / "pred", rng)
+    (gts[0].parent / f"._{gts[0].name}").write_bytes(b"\x00\x05\x16\x07 Mac OS X resource fork")
+    hidden = root / "gtFine" / "val" / ".trash" / gts[1].name
+    hidden.parent.mkdir()
+    hidden.write_bytes(gts[1].read_bytes())
+    result = official(preds, gts)
+    adapter = get_dataset("cityscapes")
+    assert [s.name for s in adapter.samples(root, "val")] == [f"bonn/{g.name[:-len('_gtFine_labelIds.png')]}" for g in gts]
+    e = evaluate_semantic_dataset(adapter, root, "val", tmp_path / "pred", jobs=1)
+    _compare(dataset_semantic_record(e, adapter), result, adapter)

@@ -93,13 +93,16 @@ class PredictionIndex:
 
     1. the file whose path relative to the folder, without extension, equals ``name``;
     2. a file whose stem equals ``key`` (flat folders);
-    3. a file whose stem starts with ``key + "_"`` (``frankfurt_000000_000294_leftImg8bit.png``,
-       the cityscapesScripts pattern ``{city}_{seq}_{frame}*.png``).
+    3. a file whose stem starts with ``key + "_"`` (``frankfurt_000000_000294_leftImg8bit.png``);
+    4. with ``loose_prefix`` only: a file whose stem starts with ``key`` followed by anything
+       (``frankfurt_000000_000294pred.png``, ``frankfurt_000000_000294.pred.png``): the
+       cityscapesScripts pattern ``{city}_{seq}_{frame}*.png``, for adapters whose official tool
+       matches that way (elsewhere ``img1`` would wrongly find ``img10.png``).
 
     Two candidates at the same level are an error (cityscapesScripts: "Found multiple predictions").
     """
 
-    def __init__(self, pred_dir):
+    def __init__(self, pred_dir, loose_prefix: bool = False):
         pred_dir = Path(pred_dir)
         if not pred_dir.exists():
             raise InputError(f"{pred_dir}: prediction folder does not exist")
@@ -125,6 +128,7 @@ class PredictionIndex:
                 parts = stem.split("_")
                 for k in range(1, len(parts)):
                     self.by_prefix.setdefault("_".join(parts[:k]), []).append(path)
+        self.sorted_stems = sorted(self.by_stem) if loose_prefix else None
 
     def __len__(self) -> int:
         return len(self.exact)
@@ -142,9 +146,28 @@ class PredictionIndex:
                         )
                     hit = found[0]
                     break
+        if hit is None and self.sorted_stems is not None:
+            hit = self._loose(name, key)
         if hit is not None:
             self.used.add(hit)
         return hit
+
+    def _loose(self, name: str, key: str) -> Path | None:
+        """The one file whose stem starts with ``key`` (level 4), or None."""
+        from bisect import bisect_left
+
+        stems = self.sorted_stems
+        found = []
+        for i in range(bisect_left(stems, key), len(stems)):
+            if not stems[i].startswith(key):
+                break
+            found.extend(self.by_stem[stems[i]])
+        if len(found) > 1:
+            raise FormatError(
+                f"{self.root}: found {len(found)} predictions for {name} "
+                f"({', '.join(str(p.relative_to(self.root)) for p in found[:3])}); expected one"
+            )
+        return found[0] if found else None
 
     def unused(self) -> list[Path]:
         return sorted(set(self.exact.values()) - self.used)

@@ -122,7 +122,7 @@ def evaluate_semantic_dataset(
     samples = adapter.samples(root, split)
     table = adapter.label_table()
     n = table.num_classes
-    index = PredictionIndex(pred_dir)
+    index = PredictionIndex(pred_dir, loose_prefix=getattr(adapter, "loose_prediction_prefix", False))
     pairs, missing = match_predictions(samples, index, allow_missing, f"{adapter.name} {split}")
     raw_to_eval = table.raw_to_eval
     need_raw = convention == "cityscapes"

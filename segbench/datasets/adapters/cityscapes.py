@@ -13,7 +13,8 @@ below (a test checks they agree). 19 evaluated classes (trainIds 0..18).
 
 Predictions: ``labelIds`` (default, what the official script reads), ``trainIds`` (0..18, 255 =
 no class -> labelId 0 ``unlabeled``) or colour PNGs in the Cityscapes palette. Files are found
-as cityscapesScripts does: ``{city}_{seq}_{frame}*.png`` anywhere under the prediction folder.
+as cityscapesScripts does: ``{city}_{seq}_{frame}*.png`` anywhere under the prediction folder
+(anything may follow the frame number: ``..._000019pred.png``, ``..._000019.pred.png``).
 
 Default convention ``cityscapes``: the official ``evalPixelLevelSemanticLabeling`` numbers
 (class IoU over the 34x34 labelId matrix, iIoU from ``gtFine_instanceIds``, category IoU/iIoU);
@@ -109,6 +110,7 @@ class CityscapesDataset(TableDataset):
     convention = "cityscapes"
     conventions = ("cityscapes", "default", "detectron2", "mapillary")
     default_pred_ids = "labelIds"
+    loose_prediction_prefix = True  # cityscapesScripts' getPrediction: "{city}_{seq}_{frame}*.png"
     description = "Cityscapes gtFine: 19 of 34 labelIds evaluated; class/category IoU and iIoU"
 
     def build_table(self) -> LabelTable:
@@ -123,6 +125,8 @@ class CityscapesDataset(TableDataset):
         out = []
         for path in sorted(gt_dir.glob("*/*_gtFine_labelIds.png")):
             city = path.parent.name
+            if city.startswith(".") or path.name.startswith("."):
+                continue  # as glob.glob in cityscapesScripts: hidden files (macOS "._*" copies) are no images
             key = path.name[: -len("_gtFine_labelIds.png")]
             out.append(Sample(
                 name=f"{city}/{key}",
