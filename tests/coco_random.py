@@ -169,3 +169,57 @@ def segbench_eval(tmp_path, gt: dict, results: list, **kw):
 
 def stats_vector(metrics: dict) -> np.ndarray:
     return np.array([-1.0 if metrics[k] is None else metrics[k] for k in STAT_KEYS])
+
+
+def column_split_counts(mask: np.ndarray) -> list[int]:
+    """Non-canonical run lengths, as an encoder that encodes each column on its own writes them:
+    every column starts with a background run, so a foreground run crossing a column boundary is
+    split by a zero-length background run, and a background run by a zero-length foreground one."""
+    out: list[int] = []
+    for col in mask.T.astype(np.int8):
+        change = np.flatnonzero(np.diff(col)) + 1
+        runs = np.diff(np.concatenate([[0], change, [col.size]])).tolist()
+        if col[0] == 1:
+            runs = [0] + runs
+        if len(out) % 2 == 1:  # the previous column ended with background: a zero foreground run
+            out.append(0)
+        out.extend(runs)
+    return out
+
+
+def split_runs(counts: list[int], rng, p=0.3) -> list[int]:
+    """The same mask with some runs split in two by a zero-length run of the other kind."""
+    out: list[int] = []
+    for c in counts:
+        if c >= 2 and rng.random() < p:
+            a = int(rng.integers(1, c))
+            out += [a, 0, c - a]
+        else:
+            out.append(int(c))
+    return out
+
+
+def rle_from_counts(counts, h: int, w: int, compressed=True) -> dict:
+    """RLE with exactly these run lengths (zero-length runs kept, as pycocotools keeps them)."""
+    if not compressed:
+        return {"size": [h, w], "counts": [int(c) for c in counts]}
+    rle = mask_utils.frPyObjects({"size": [h, w], "counts": [int(c) for c in counts]}, h, w)
+    return {"size": [h, w], "counts": rle["counts"].decode("ascii")}
+
+
+def non_canonical_dataset(seed: int, **kw):
+    """``random_dataset`` with most masks (GT and results) re-encoded with zero-length runs."""
+    gt, results = random_dataset(seed, polygon_p=0.0, **kw)
+    rng = np.random.default_rng(seed + 1)
+    sizes = {im["id"]: (im["height"], im["width"]) for im in gt["images"]}
+    for ann in gt["annotations"] + results:
+        if rng.random() < 0.2:
+            continue
+        h, w = sizes[ann["image_id"]]
+        seg = ann["segmentation"]
+        rle = seg if isinstance(seg["counts"], str) else mask_utils.frPyObjects(seg, h, w)
+        m = mask_utils.decode(rle).astype(bool)
+        counts = column_split_counts(m) if rng.random() < 0.5 else split_runs(uncompressed(m)["counts"], rng)
+        in_results = "score" in ann
+        ann["segmentation"] = rle_from_counts(counts, h, w, compressed=in_results or rng.random() < 0.5)
+    return gt, results

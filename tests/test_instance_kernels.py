@@ -189,3 +189,50 @@ def test_accumulate_matches_reference(seed):
                 else:
                     np.testing.assert_array_equal(precision[:, :, k, a, m], got[0])
                     np.testing.assert_array_equal(recall[:, k, a, m], got[1])
+
+
+def test_non_canonical_rle_box_and_iou_match_reference_and_pycocotools(rng):
+    """Run lengths with zero-length runs: ``toBbox`` skips zero-length foreground runs, and
+    ``rleIou``'s walk stops where both masks load a zero-length run at once."""
+    from coco_random import column_split_counts, rle_from_counts, split_runs, uncompressed
+
+    h, w = 13, 11
+    masks = random_masks(rng, 30, h, w)
+    counts = []
+    for m in masks:
+        counts.append(column_split_counts(m))
+        counts.append(split_runs(uncompressed(m)["counts"], rng, 0.5))
+    counts.append([5, 0, 7, 0, h * w - 12])  # no foreground run of non-zero length: a wrapped box
+    rles = [rle_from_counts(c, h, w) for c in counts]
+    dec = decode_many([r["counts"] for r in rles], [h * w] * len(rles))
+    assert [dec.cnts[dec.start[i]:dec.start[i + 1]].tolist() for i in range(len(rles))] == counts
+
+    boxes = np.zeros((len(rles), 4))
+    K.rle_to_bbox(dec.cnts, dec.start, np.full(len(rles), h), np.full(len(rles), w), boxes)
+    np.testing.assert_array_equal(boxes, mask_utils.toBbox(rles))
+    assert [ref.rle_bbox(c, h, w) for c in counts] == boxes.tolist()
+
+    dts, gts = list(range(0, len(rles), 2)), list(range(1, len(rles), 3))
+    crowd = np.array([g % 4 == 0 for g in gts])
+    D, G = len(dts), len(gts)
+    ious = np.full(D * G, -5.0)
+    zero = np.ones(len(rles), bool)
+    c0, c1 = dec.start[:-1], dec.start[1:]
+    di, gi = np.array(dts), np.array(gts)
+    K.zero_run_iou_blocks(dec.cnts, c0[di], c1[di], dec.area[di], zero[di], dec.cnts, c0[gi], c1[gi], zero[gi], crowd,
+                          np.array([0]), np.array([D]), np.array([0]), np.array([G]), np.array([0]), ious, 0, 1)
+    ious = ious.reshape(D, G)
+    expected = mask_utils.iou([rles[i] for i in dts], [rles[i] for i in gts], crowd.astype(np.uint8).tolist())
+    np.testing.assert_array_equal(ious, expected)
+    assert [[ref.pycoco_rle_iou(counts[d], counts[g], crowd[j]) for j, g in enumerate(gts)] for d in dts] == ious.tolist()
+    dense = [ref.counts_to_mask(c, h, w) for c in counts]
+    true = ref.mask_iou([dense[i] for i in dts], [dense[i] for i in gts], crowd)
+    assert (ious != true).any()  # the early stop occurs
+
+
+def test_zero_run_masks_flags_zeros_after_the_first_count():
+    from segbench.engine.instance import zero_run_masks
+
+    dec = decode_many([ref.encode_rle_string(c).decode() for c in ([0, 4, 8], [4, 0, 4, 4], [12], [0, 12], [5, 7, 0])],
+                      [12] * 5)
+    assert zero_run_masks(dec).tolist() == [False, True, False, False, True]

@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coco_random import encode, pycoco_eval, random_dataset, segbench_eval, stats_vector
+from coco_random import (encode, non_canonical_dataset, pycoco_eval, random_dataset, rle_from_counts, segbench_eval,
+                         stats_vector)
 
 
 def check_same(tmp_path, gt, results, iou_type="segm", max_dets=None, area_ranges=None):
@@ -193,3 +194,44 @@ def test_parity_real_nuclei(tmp_path):
     _, res, ref = check_same(tmp_path, gt, results)
     assert 0.3 < res.metrics["AP"] < 0.95  # a realistic, non-degenerate score
     assert res.metrics["APs"] is not None  # nuclei are small objects (< 32^2 px)
+
+
+def test_zero_length_runs_stop_the_iou_walk_as_in_pycocotools(tmp_path):
+    """``rleIou`` walks both run lists until the remaining counts of both are 0 at once: when both
+    masks load a zero-length run at the same position (non-canonical RLE, as a column-by-column
+    encoder writes it), the walk stops there. Two identical masks then have IoU 0, not 1."""
+    seg = {"size": [4, 4], "counts": [4, 0, 4, 8]}  # background 4, foreground 0, background 4, foreground 8
+    gt = {"images": [{"id": 1, "height": 4, "width": 4}], "categories": [{"id": 1, "name": "a"}],
+          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "iscrowd": 0, "area": 8.0,
+                           "bbox": [2, 0, 2, 4], "segmentation": seg}]}
+    results = [{"image_id": 1, "category_id": 1, "segmentation": rle_from_counts(seg["counts"], 4, 4), "score": 0.9}]
+    _, res, ref = check_same(tmp_path, gt, results)
+    assert ref[0] == 0.0 and res.metrics["AP"] == 0.0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("iou_type", ["segm", "bbox"])
+def test_parity_non_canonical_rle(tmp_path, seed, iou_type):
+    """Masks with zero-length runs (GT and results): the IoU walk's early stop (segm) and
+    ``toBbox`` skipping zero-length foreground runs (bbox, results without a box)."""
+    gt, results = non_canonical_dataset(seed, n_images=8, max_gt=5)
+    check_same(tmp_path, gt, results, iou_type=iou_type)
+
+
+def test_bbox_evaluation_reads_result_masks_at_their_own_size(tmp_path):
+    """For box AP pycocotools takes a mask result's box and area from its RLE alone: the image
+    size may differ or be missing from the ground truth (segbench refused both)."""
+    from pycocotools import mask as mask_utils
+
+    gt, results = random_dataset(4, n_images=6)
+    grown = []
+    for r in results:
+        m = mask_utils.decode(r["segmentation"]).astype(bool)
+        big = np.zeros((m.shape[0] + 3, m.shape[1] + 2), bool)
+        big[:m.shape[0], :m.shape[1]] = m
+        grown.append(dict(r, segmentation=encode(big)))
+    check_same(tmp_path, gt, grown, iou_type="bbox")
+    for im in gt["images"]:
+        del im["height"], im["width"]
+    (tmp_path / "nosize").mkdir()
+    check_same(tmp_path / "nosize", gt, results, iou_type="bbox")

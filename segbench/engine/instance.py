@@ -401,11 +401,13 @@ def gt_masks(gt: GroundTruth) -> Masks:
     return decode_masks(strings, pixels, gt.path, lambda i: f"annotation #{i} (id {gt.ann_id[i]})")
 
 
-def dt_masks(dt: Detections, gt: GroundTruth) -> Masks:
+def dt_masks(dt: Detections, gt: GroundTruth, hw: np.ndarray | None = None) -> Masks:
+    """The results' masks at their images' sizes (``hw``: other sizes, see :func:`result_mask_sizes`)."""
     path = dt.path
     segs = _column(dt.results, "segmentation", path, "result")
     n = len(segs)
-    hw = np.stack([gt.heights[dt.image], gt.widths[dt.image]], axis=1) if n else np.zeros((0, 2), np.int64)
+    if hw is None:
+        hw = np.stack([gt.heights[dt.image], gt.widths[dt.image]], axis=1) if n else np.zeros((0, 2), np.int64)
 
     def who(i):
         return f"result #{i} (image_id {gt.image_ids[dt.image[i]]})"
@@ -425,6 +427,34 @@ def dt_masks(dt: Detections, gt: GroundTruth) -> Masks:
     else:
         strings = [_segmentation_string(s, int(hw[i, 0]), int(hw[i, 1]), path, who(i)) for i, s in enumerate(segs)]
     return decode_masks(strings, hw[:, 0] * hw[:, 1], path, who)
+
+
+def result_mask_sizes(dt: Detections, gt: GroundTruth) -> np.ndarray:
+    """Box evaluation: pycocotools reads a result mask's area and box (``toBbox``) from the RLE
+    alone, at its own ``size``, whatever the image's size (or none in the ground truth). So a
+    compressed RLE is decoded at its own size; other segmentations at the image's."""
+    n = len(dt.results)
+    hw = np.stack([gt.heights[dt.image], gt.widths[dt.image]], axis=1) if n else np.zeros((0, 2), np.int64)
+    for i, r in enumerate(dt.results):
+        seg = r.get("segmentation") if isinstance(r, dict) else None
+        if not (isinstance(seg, dict) and isinstance(seg.get("counts"), str)):
+            continue
+        size = seg.get("size")
+        if isinstance(size, list) and len(size) == 2 and all(type(v) is int and v > 0 for v in size):
+            hw[i] = size
+    return hw
+
+
+def zero_run_masks(masks: Masks) -> np.ndarray:
+    """Masks whose run lengths hold a 0 after the first count (non-canonical RLE, e.g. written by
+    an encoder that splits runs): the ones where pycocotools' IoU walk can stop early."""
+    n = len(masks.start) - 1
+    out = np.zeros(n, bool)
+    z = np.flatnonzero(masks.cnts == 0)
+    if len(z):
+        owner = np.searchsorted(masks.start, z, "right") - 1
+        out[owner[z != masks.start[owner]]] = True
+    return out
 
 
 def detection_areas(dt: Detections, masks: Masks | None, path) -> np.ndarray:
@@ -580,7 +610,8 @@ def evaluate_loaded(gt: GroundTruth, dt: Detections, params: InstanceParams, job
     as their masks, boxes and areas are extracted, to lower peak memory.
     """
     from segbench.engine.parallel import default_jobs
-    from segbench.kernels.coco import box_iou_blocks, mask_iou_blocks, match_blocks, rle_to_bbox
+    from segbench.kernels.coco import (box_iou_blocks, mask_iou_blocks, match_blocks, rle_to_bbox,
+                                      zero_run_iou_blocks)
 
     timings = {} if timings is None else timings
     max_det = params.max_dets[-1]
@@ -595,8 +626,10 @@ def evaluate_loaded(gt: GroundTruth, dt: Detections, params: InstanceParams, job
         dmask = dt.masks if dt.masks is not None else dt_masks(dt, gt) if len(dt.score) else None
     elif dt.masks is not None:
         dmask = dt.masks
+        dmask_hw = np.stack([gt.heights[dt.image], gt.widths[dt.image]], axis=1)
     elif dt.results and any(not isinstance(r, dict) or not r.get("bbox") for r in dt.results):
-        dmask = dt_masks(dt, gt)
+        dmask_hw = result_mask_sizes(dt, gt)
+        dmask = dt_masks(dt, gt, dmask_hw)
     dt_area = dt.area if dt.masks is not None else detection_areas(dt, dmask, dt.path)
     gbox = dbox = None
     if params.iou_type == "bbox" and len(gorder) and len(dt.score):
@@ -610,7 +643,7 @@ def evaluate_loaded(gt: GroundTruth, dt: Detections, params: InstanceParams, job
         if not have.all():  # pycocotools loadRes: bbox = toBbox(segmentation)
             idx = np.flatnonzero(~have)
             mb = np.zeros((len(dt.score), 4))
-            rle_to_bbox(dmask.cnts, dmask.start, gt.heights[dt.image], gt.widths[dt.image], mb)
+            rle_to_bbox(dmask.cnts, dmask.start, dmask_hw[:, 0], dmask_hw[:, 1], mb)
             dbox[idx] = mb[idx]
     label = "decode RLE (ground truth)" if dt.masks is not None else "decode RLE"
     if release:
@@ -633,6 +666,11 @@ def evaluate_loaded(gt: GroundTruth, dt: Detections, params: InstanceParams, job
                 gmask.cnts, g0, g1, gmask.area[gorder], gmask.first[gorder], gmask.last[gorder], g_crowd,
                 blocks.dt0, blocks.ndt, blocks.gt0, blocks.ngt, blocks.iou_off, ious)
         _run_chunks(lambda a, b: mask_iou_blocks(*args, a, b), chunks)
+        dzero, gzero = zero_run_masks(dmask), zero_run_masks(gmask)
+        if dzero.any() or gzero.any():  # non-canonical RLE: pycocotools' walk may stop early
+            zargs = (dmask.cnts, d0, d1, dmask.area[dorder], dzero[dorder], gmask.cnts, g0, g1, gzero[gorder], g_crowd,
+                     blocks.dt0, blocks.ndt, blocks.gt0, blocks.ngt, blocks.iou_off, ious)
+            _run_chunks(lambda a, b: zero_run_iou_blocks(*zargs, a, b), chunks)
     elif gbox is not None:
         args = (np.ascontiguousarray(dbox[dorder]), np.ascontiguousarray(gbox[gorder]), g_crowd,
                 blocks.dt0, blocks.ndt, blocks.gt0, blocks.ngt, blocks.iou_off, ious)

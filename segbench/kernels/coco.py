@@ -17,6 +17,8 @@ IoU of a detection ``d`` and a ground truth ``g`` (``maskApi.c`` ``rleIou``/``bb
     IoU = 0                        when |d ∩ g| = 0
 
 computed as a float64 division of the integer pixel counts, so every value equals pycocotools'.
+Masks with a zero-length run after the first count (non-canonical RLE) are the exception: there
+``rleIou``'s walk may stop early, and ``zero_run_iou_blocks`` redoes those pairs its way.
 
 Greedy matching (``COCOeval.evaluateImg``), for one image, one category, one area range and one
 IoU threshold ``t``: detections in descending score order (stable), ground truth with ignored
@@ -194,6 +196,107 @@ def mask_iou_blocks(dt_cnts, dt_c0, dt_c1, dt_area, dt_first, dt_last,
                         else:
                             v = np.float64(inter) / np.float64(dt_area[di] + gt_area[gi] - inter)
                 ious[off + d * ng + g] = v
+
+
+@njit(cache=True, nogil=True)
+def _rle_box(cnts, c0, c1, h, w):
+    """``rleToBbox`` of one mask -> x, y, w, h, as pycocotools 2.0.x computes it: foreground runs
+    of length 0 are skipped, a run crossing a column spans the full height, an odd trailing count
+    is dropped, arithmetic is uint32 (a mask with no foreground run among >= 2 counts gets the
+    wrapped box ``[w, h, 2**32 + 1 - w, 2**32 + 1 - h]``)."""
+    m = ((c1 - c0) // 2) * 2
+    if m == 0 or h == 0:
+        return 0.0, 0.0, 0.0, 0.0
+    xs = np.int64(w)
+    ys = np.int64(h)
+    xe = np.int64(0)
+    ye = np.int64(0)
+    cc = np.int64(0)
+    for j in range(m):
+        start = cc
+        run = np.int64(cnts[c0 + j])
+        cc = (cc + run) & 0xFFFFFFFF
+        if j % 2 == 0 or run == 0:
+            continue
+        y_start = start % h
+        x_start = (start - y_start) // h
+        end = (cc - 1) & 0xFFFFFFFF
+        y_end = end % h
+        x_end = (end - y_end) // h
+        xs = min(xs, x_start)
+        xe = max(xe, x_end)
+        if x_start < x_end:
+            ys = 0
+            ye = h - 1
+        else:
+            ys = min(ys, y_start)
+            ye = max(ye, y_end)
+    return (np.float64(xs), np.float64(ys), np.float64((xe - xs + 1) & 0xFFFFFFFF),
+            np.float64((ye - ys + 1) & 0xFFFFFFFF))
+
+
+@njit(cache=True, nogil=True)
+def pycoco_rle_iou(ca, a0, a1, cb, b0, b1, crowd, dt_area):
+    """``maskApi.c`` ``rleIou`` for one pair, literally: the two run lists are walked together
+    until the remaining counts of both are 0 at once -- which happens early when both masks load
+    a zero-length run at the same position (non-canonical RLE with a 0 after the first count);
+    the intersection and union counted up to there are the result. (``rleIou``'s gate on the box
+    IoU changes nothing: the boxes hold every foreground pixel, so boxes that do not overlap mean
+    an empty intersection, which the walk also finds.)"""
+    ka = a1 - a0
+    kb = b1 - b0
+    cva = np.int64(ca[a0]) if ka > 0 else np.int64(0)
+    cvb = np.int64(cb[b0]) if kb > 0 else np.int64(0)
+    va = False
+    vb = False
+    ia = 1
+    ib = 1
+    inter = np.int64(0)
+    uni = np.int64(0)
+    ct = np.int64(1)
+    while ct > 0:
+        c = cva if cva < cvb else cvb
+        if va or vb:
+            uni += c
+            if va and vb:
+                inter += c
+        ct = 0
+        cva -= c
+        if cva == 0 and ia < ka:
+            cva = np.int64(ca[a0 + ia])
+            ia += 1
+            va = not va
+        ct += cva
+        cvb -= c
+        if cvb == 0 and ib < kb:
+            cvb = np.int64(cb[b0 + ib])
+            ib += 1
+            vb = not vb
+        ct += cvb
+    if inter == 0:
+        return 0.0
+    if crowd:
+        uni = np.int64(dt_area)
+    return np.float64(inter) / np.float64(uni)
+
+
+@njit(cache=True, nogil=True)
+def zero_run_iou_blocks(dt_cnts, dt_c0, dt_c1, dt_area, dt_zero, gt_cnts, gt_c0, gt_c1, gt_zero, gt_crowd,
+                        blk_dt0, blk_ndt, blk_gt0, blk_ngt, iou_off, ious, b_start, b_stop):
+    """Recompute, with :func:`pycoco_rle_iou`, the entries of ``mask_iou_blocks``' output where the
+    detection or the ground truth has a zero-length run after its first count (``*_zero``):
+    there pycocotools' walk can stop early and its IoU differs from the true one."""
+    for b in range(b_start, b_stop):
+        nd = blk_ndt[b]
+        ng = blk_ngt[b]
+        off = iou_off[b]
+        for d in range(nd):
+            di = blk_dt0[b] + d
+            for g in range(ng):
+                gi = blk_gt0[b] + g
+                if dt_zero[di] or gt_zero[gi]:
+                    ious[off + d * ng + g] = pycoco_rle_iou(dt_cnts, dt_c0[di], dt_c1[di], gt_cnts, gt_c0[gi],
+                                                            gt_c1[gi], gt_crowd[gi], dt_area[di])
 
 
 @njit(cache=True, nogil=True)
@@ -384,42 +487,14 @@ def accumulate(cat_blk0, blk_dt0, blk_ndt, blk_npig, scores, codes, rank, rec_th
 
 @njit(cache=True, nogil=True)
 def rle_to_bbox(cnts, cnt_start, heights, widths, boxes):
-    """``maskApi.c`` ``rleToBbox`` (uint32 arithmetic, odd trailing count dropped) -> ``[x, y, w, h]``."""
+    """``maskApi.c`` ``rleToBbox`` of every mask -> ``[x, y, w, h]`` (see ``_rle_box``)."""
     n = cnt_start.shape[0] - 1
     for i in range(n):
-        h = np.int64(heights[i])
-        m = cnt_start[i + 1] - cnt_start[i]
-        m = (m // 2) * 2
-        if m == 0 or h == 0:
-            boxes[i, 0] = 0.0
-            boxes[i, 1] = 0.0
-            boxes[i, 2] = 0.0
-            boxes[i, 3] = 0.0
-            continue
-        xs = np.int64(widths[i])
-        ys = h
-        xe = np.int64(0)
-        ye = np.int64(0)
-        cc = np.int64(0)
-        xp = np.int64(0)
-        for j in range(m):
-            cc = (cc + np.int64(cnts[cnt_start[i] + j])) & 0xFFFFFFFF
-            t = (cc - (j % 2)) & 0xFFFFFFFF
-            y = t % h
-            x = (t - y) // h
-            if j % 2 == 0:
-                xp = x
-            elif xp < x:
-                ys = 0
-                ye = h - 1
-            xs = min(xs, x)
-            xe = max(xe, x)
-            ys = min(ys, y)
-            ye = max(ye, y)
-        boxes[i, 0] = xs
-        boxes[i, 2] = ((xe - xs + 1) & 0xFFFFFFFF)
-        boxes[i, 1] = ys
-        boxes[i, 3] = ((ye - ys + 1) & 0xFFFFFFFF)
+        x, y, bw, bh = _rle_box(cnts, cnt_start[i], cnt_start[i + 1], np.int64(heights[i]), np.int64(widths[i]))
+        boxes[i, 0] = x
+        boxes[i, 1] = y
+        boxes[i, 2] = bw
+        boxes[i, 3] = bh
 
 
 # ------------------------------------------------------------------ results JSON fast path

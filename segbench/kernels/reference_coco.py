@@ -167,19 +167,59 @@ def box_iou(dt_boxes, gt_boxes, crowd) -> np.ndarray:
 
 
 def rle_bbox(counts, h: int, w: int) -> list[float]:
-    """``rleToBbox`` for one mask, including its quirk: a foreground run that crosses a column
-    boundary makes the box span the full height."""
+    """``rleToBbox`` for one mask (pycocotools 2.0.x): per foreground run of non-zero length, its
+    first and last pixel; a run that crosses a column boundary makes the box span the full height.
+    uint32 arithmetic, as in C."""
     m = (len(counts) // 2) * 2
     if m == 0:
         return [0.0, 0.0, 0.0, 0.0]
-    xs, ys, xe, ye, cc, xp = w, h, 0, 0, 0, 0
+    xs, ys, xe, ye, cc = w, h, 0, 0, 0
     for j in range(m):
-        cc += int(counts[j])
-        t = cc - j % 2
-        y, x = t % h, t // h
-        if j % 2 == 0:
-            xp = x
-        elif xp < x:
+        start = cc
+        cc = (cc + int(counts[j])) & 0xFFFFFFFF
+        if j % 2 == 0 or counts[j] == 0:
+            continue
+        end = (cc - 1) & 0xFFFFFFFF
+        x0, y0, x1, y1 = start // h, start % h, end // h, end % h
+        xs, xe = min(xs, x0), max(xe, x1)
+        if x0 < x1:
             ys, ye = 0, h - 1
-        xs, xe, ys, ye = min(xs, x), max(xe, x), min(ys, y), max(ye, y)
-    return [float(xs), float(ys), float(xe - xs + 1), float(ye - ys + 1)]
+        else:
+            ys, ye = min(ys, y0), max(ye, y1)
+    return [float(xs), float(ys), float((xe - xs + 1) & 0xFFFFFFFF), float((ye - ys + 1) & 0xFFFFFFFF)]
+
+
+def pycoco_rle_iou(dt_counts, gt_counts, crowd: bool) -> float:
+    """``maskApi.c`` ``rleIou`` for one pair, transcribed: the two run lists are walked together
+    until the remaining counts of both are 0 at once -- early when both load a zero-length run at
+    the same position. (Its box-IoU gate is left out: the boxes hold every foreground pixel.)"""
+    ca, ka, cb, kb = int(dt_counts[0]), len(dt_counts), int(gt_counts[0]), len(gt_counts)
+    va = vb = False
+    a = b = 1
+    i = u = 0
+    ct = 1
+    while ct > 0:
+        c = min(ca, cb)
+        if va or vb:
+            u += c
+            if va and vb:
+                i += c
+        ct = 0
+        ca -= c
+        if not ca and a < ka:
+            ca = int(dt_counts[a])
+            a += 1
+            va = not va
+        ct += ca
+        cb -= c
+        if not cb and b < kb:
+            cb = int(gt_counts[b])
+            b += 1
+            vb = not vb
+        ct += cb
+    if i == 0:
+        return 0.0
+    if crowd:
+        u = sum(int(c) for c in dt_counts[1::2])
+    return i / u
+
